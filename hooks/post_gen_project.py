@@ -1,0 +1,100 @@
+"""Shape the baked project to the answers: prune what they turned off, then git init.
+
+Files for every option live in the template; this hook deletes those that the answers
+do not use, so the template needs no empty-file tricks. The tables below are the one
+place that says which file belongs to which option.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# (option, value that keeps the paths) -> paths, relative to the project root
+OWNED_PATHS: dict[tuple[str, str], list[str]] = {
+    ("task", "classification"): ["data/sample/churn.csv"],
+    ("task", "regression"): ["data/sample/house_prices.csv"],
+    ("experiment_tracking", "mlflow"): [],
+    ("serving", "fastapi"): [],
+    ("ci", "github"): [".github"],
+    ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore", "params.yaml"],
+    ("docker", "yes"): ["Dockerfile", ".dockerignore"],
+}
+
+
+def paths_to_remove(answers: dict[str, str]) -> list[str]:
+    """Paths owned by an option value other than the one chosen."""
+    unused = []
+    for (option, value), paths in OWNED_PATHS.items():
+        if answers[option] != value:
+            unused += paths
+    if answers["license"] == "Proprietary":
+        unused.append("LICENSE")
+    return unused
+
+
+def prune(root: Path, answers: dict[str, str]) -> None:
+    for relative in paths_to_remove(answers):
+        path = root / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def git_init(root: Path, author: str, email: str) -> bool:
+    """Create a repository with a first commit; False (and a note) when git is missing."""
+    git = shutil.which("git")
+    if git is None:
+        print("note: git not found, skipped `git init`", file=sys.stderr)
+        return False
+    identity = []
+    for key, fallback in (("user.name", author), ("user.email", email)):
+        configured = subprocess.run([git, "config", key], cwd=root, capture_output=True, text=True)
+        if not configured.stdout.strip():
+            identity += ["-c", f"{key}={fallback}"]
+    for command in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--all"],
+        [
+            *identity,
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            "Initial commit from cookiecutter-mlops",
+        ],
+    ):
+        subprocess.run([git, *command], cwd=root, check=True, capture_output=True)
+    return True
+
+
+def next_steps(answers: dict[str, str]) -> str:
+    slug = answers["project_slug"]
+    return "\n".join(
+        [
+            f"Created {slug}. Next:",
+            f"  cd {slug}",
+            "  uv sync",
+            f"  uv run {slug} train",
+            "  uv run nox",
+        ]
+    )
+
+
+def main() -> int:
+    answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
+    root = Path.cwd()
+    prune(root, answers)
+    if answers["git_init"] == "yes":
+        git_init(root, answers["author_name"], answers["author_email"])
+    print(next_steps(answers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Jinja filters that make free-text answers safe wherever the template pastes them.
+
+A project name or description may hold quotes, backslashes, braces or non-ASCII text.
+Pasted raw into TOML, YAML or Python it would break the file, so the templates pass
+free text through one of these filters instead.
+
+Cookiecutter also renders every answer given on the command line (``--no-input
+key=value``) as a Jinja template, so a description such as ``uses {{ braces }}`` would
+fail to bake. ``preprocess`` keeps such answers literal; only strings that refer to
+``cookiecutter`` inside a Jinja tag (the derived defaults in cookiecutter.json, file
+names, hooks) are rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+_REFERS_TO_CONTEXT = re.compile(r"\{[{%][^}]*\bcookiecutter\b")
+
+
+def toml_string(value: object) -> str:
+    """Quote ``value`` as a TOML basic string (JSON escapes are a subset of TOML's)."""
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def yaml_string(value: object) -> str:
+    """Quote ``value`` as a YAML double-quoted scalar (YAML accepts JSON strings)."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def python_string(value: object) -> str:
+    """Quote ``value`` as a Python string literal, with the quotes ruff's formatter picks.
+
+    Double quotes unless the text holds more double than single quotes, so a baked
+    project passes ``ruff format --check`` whatever its description says.
+    """
+    text = str(value).replace("\\", "\\\\")
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    return quote + text.replace(quote, "\\" + quote) + quote
+
+
+def markdown_text(value: object) -> str:
+    """Keep ``value`` on one line so it cannot break a Markdown heading or table."""
+    return " ".join(str(value).split())
+
+
+def keep_literal(source: str) -> str:
+    """Turn every ``{`` into a Jinja expression printing ``{``, so nothing is evaluated."""
+    return source.replace("{", '{{ "{" }}')
+
+
+def drop_hook_traceback(record: logging.LogRecord) -> bool:
+    """Hide cookiecutter's traceback when a hook rejects the answers.
+
+    The pre-generation hook has already printed one ``error:`` line per bad answer; the
+    traceback of the hook's exit status would only bury it.
+    """
+    return not record.getMessage().startswith("Stopping generation because")
+
+
+class TemplateFilters(Extension):
+    """Registers the quoting filters and keeps command-line answers literal."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        hook_logger = logging.getLogger("cookiecutter.hooks")
+        if drop_hook_traceback not in hook_logger.filters:
+            hook_logger.addFilter(drop_hook_traceback)
+        environment.filters.update(
+            toml_string=toml_string,
+            yaml_string=yaml_string,
+            python_string=python_string,
+            markdown_text=markdown_text,
+        )
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        # Files of the template have a name; answers and defaults are rendered from strings.
+        if name is None and not _REFERS_TO_CONTEXT.search(source):
+            return keep_literal(source)
+        return source

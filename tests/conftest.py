@@ -1,0 +1,81 @@
+"""Baking helpers shared by both tiers: bake into a temp dir, run commands as a user would."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from matrix import TEMPLATE, Answers
+
+Bake = Callable[..., Path]
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import a hook script by path; its checks are plain functions."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pyenv_python_dirs() -> list[str]:
+    """bin folders of every CPython under the pyenv root (uv does not see pyenv shims)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    return [str(path / "bin") for path in sorted(root.glob("3.1[0-9]*"))] if root.is_dir() else []
+
+
+def user_env() -> dict[str, str]:
+    """The environment a baked project's commands run in, as on a developer's machine."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT", "NOX_"))
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python caches bytecode; so do we
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # a missing interpreter fails fast and clearly
+    env["PATH"] = os.pathsep.join([*pyenv_python_dirs(), env.get("PATH", "")])
+    env.setdefault("GIT_AUTHOR_NAME", "Template Tests")
+    env.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
+    env.setdefault("GIT_COMMITTER_NAME", "Template Tests")
+    env.setdefault("GIT_COMMITTER_EMAIL", "tests@example.com")
+    return env
+
+
+def run(command: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` like a user in ``cwd``; fail the test with its output if it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, env=user_env(), capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
+            f"\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+@pytest.fixture
+def bake(tmp_path: Path) -> Bake:
+    """Bake the template with ``answers`` (the rest default) and return the project folder."""
+
+    def _bake(**answers: str) -> Path:
+        context: Answers = dict(answers)
+        return Path(
+            cookiecutter(
+                str(TEMPLATE), no_input=True, extra_context=context, output_dir=str(tmp_path)
+            )
+        )
+
+    return _bake

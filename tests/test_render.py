@@ -1,0 +1,260 @@
+"""Fast tier: bake across the pairwise matrix and check the result without installing it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Bake
+from matrix import FULL_TIER, TEMPLATE, Answers, label, pairwise, resolved
+from validate_pyproject import api as pyproject_api
+from validate_pyproject import errors as pyproject_errors
+
+MATRIX = pairwise()
+LEFTOVER_JINJA = re.compile(r"{{\s*cookiecutter|{%-?\s|cookiecutter\.")
+
+COMMON_FILES = {
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "README.md",
+    "configs/config.yaml",
+    "data/processed/.gitkeep",
+    "data/raw/.gitkeep",
+    "data/sample/README.md",
+    "docs/project_charter.md",
+    "models/.gitkeep",
+    "noxfile.py",
+    "pyproject.toml",
+    "reports/.gitkeep",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_data.py",
+    "tests/test_features.py",
+    "tests/test_monitoring.py",
+    "tests/test_predict.py",
+    "tests/test_train.py",
+}
+PACKAGE_FILES = {
+    "__init__.py",
+    "__main__.py",
+    "artifacts.py",
+    "cli.py",
+    "config.py",
+    "data.py",
+    "errors.py",
+    "evaluate.py",
+    "explain.py",
+    "features.py",
+    "lineage.py",
+    "model_card.py",
+    "monitoring.py",
+    "predict.py",
+    "py.typed",
+    "train.py",
+}
+# Files that exist exactly when an option has the given value.
+OPTION_FILES: dict[tuple[str, str], set[str]] = {
+    ("task", "classification"): {"data/sample/churn.csv"},
+    ("task", "regression"): {"data/sample/house_prices.csv"},
+}
+
+
+def expected_files(answers: Answers, package: str) -> set[str]:
+    chosen = resolved(answers)
+    files = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_FILES}
+    for (option, value), paths in OPTION_FILES.items():
+        if chosen[option] == value:
+            files |= paths
+    if chosen["license"] != "Proprietary":
+        files.add("LICENSE")
+    return files
+
+
+def project_files(root: Path) -> set[str]:
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=[label(a) for a in MATRIX])
+def test_bake_is_complete_clean_and_parses(bake: Bake, answers: Answers) -> None:
+    root = bake(**answers)
+    files = project_files(root)
+    assert files == expected_files(answers, "ml_project")
+    for name in files:
+        path = root / name
+        if path.suffix == ".csv":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not LEFTOVER_JINJA.search(text), f"unrendered Jinja in {name}"
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            yaml.safe_load(text)
+        elif path.suffix == ".py":
+            ast.parse(text, filename=name)
+    assert (root / ".git").is_dir() == (resolved(answers)["git_init"] == "yes")
+    ruff(root)
+    validate_pyproject(root)
+
+
+def ruff(root: Path) -> None:
+    for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command], cwd=root, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def validate_pyproject(root: Path) -> None:
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    try:
+        pyproject_api.Validator()(pyproject)
+    except pyproject_errors.ValidationError as error:
+        pytest.fail(f"pyproject.toml is invalid: {error.message}")
+
+
+def test_license_metadata_matches_the_file(bake: Bake) -> None:
+    for choice in ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"):
+        root = bake(
+            license=choice, project_slug=f"lic-{choice.lower().replace('.', '')}", git_init="no"
+        )
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        if choice == "Proprietary":
+            assert project["license"] == "LicenseRef-Proprietary"
+            assert "Private :: Do Not Upload" in project["classifiers"]
+            assert not (root / "LICENSE").exists()
+        else:
+            assert project["license"] == choice
+            assert project["license-files"] == ["LICENSE"]
+            assert (root / "LICENSE").read_text(encoding="utf-8").strip()
+
+
+AWKWARD = {
+    "project_name": 'Ünïcode "Quoted" {{ name }} \\ Project',
+    "project_slug": "awkward-project",
+    "description": 'It\'s "quoted", has a back\\slash, {braces}, {{ jinja }}, {% tag %} and ünïcødé ✓',
+    "author_name": 'O\'Brien "Data" Team {#',
+    "author_email": "o.brien+ml@example.co.uk",
+}
+
+
+def test_awkward_free_text_bakes_verbatim(bake: Bake) -> None:
+    root = bake(**AWKWARD, git_init="yes")
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["description"] == AWKWARD["description"]
+    assert project["authors"] == [
+        {"name": AWKWARD["author_name"], "email": AWKWARD["author_email"]}
+    ]
+    config = yaml.safe_load((root / "configs/config.yaml").read_text(encoding="utf-8"))
+    assert config["model_card"]["owners"] == [AWKWARD["author_name"]]
+    cli = ast.parse((root / "src/awkward_project/cli.py").read_text(encoding="utf-8"))
+    strings = {node.value for node in ast.walk(cli) if isinstance(node, ast.Constant)}
+    assert AWKWARD["description"] in strings
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert AWKWARD["project_name"] in readme
+    ruff(root)
+
+
+def test_longest_allowed_names_stay_formatted(bake: Bake) -> None:
+    slug = "a" + "-bcd" * 9 + "xyz"  # 40 characters, the longest allowed
+    root = bake(project_slug=slug, git_init="no")
+    assert (root / "src" / slug.replace("-", "_")).is_dir()
+    ruff(root)
+
+
+BAD_ANSWERS = [
+    (["project_slug=My Project"], "project_slug"),
+    (["project_slug=../escape"], "project_slug"),
+    (["package_name=class"], "package_name"),
+    (["package_name=os"], "package_name"),
+    (["package_name=pandas"], "package_name"),
+    (["author_email=nobody"], "author_email"),
+    (["project_name=123"], "project_slug"),
+    (["description=two\nlines"], "description"),
+]
+
+
+@pytest.mark.parametrize(("answers", "field"), BAD_ANSWERS, ids=[a[0][0] for a in BAD_ANSWERS])
+def test_bad_answer_fails_cleanly(tmp_path: Path, answers: list[str], field: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(TEMPLATE),
+            "--no-input",
+            "-o",
+            str(out),
+            *answers,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors, result.stderr + result.stdout
+    assert errors[0].startswith(f"error: {field} "), errors
+    assert "Traceback" not in result.stderr + result.stdout
+    assert list(out.iterdir()) == [], "a failed bake leaves nothing behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("answer", ["python_version=3.9", "docker=maybe", "task=clustering"])
+def test_choice_outside_the_list_is_refused(tmp_path: Path, answer: str) -> None:
+    """Cookiecutter itself checks choices (with its own traceback); nothing may be left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", str(TEMPLATE), "--no-input", "-o", str(out), answer],
+        capture_output=True,
+        text=True,
+    )
+    field, value = answer.split("=")
+    assert result.returncode != 0
+    assert f"{value} provided for choice variable {field}, but the choices are" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_full_tier_uses_every_value_of_every_option() -> None:
+    from matrix import CHOICES
+
+    for option, values in CHOICES.items():
+        used = {resolved(answers)[option] for answers in FULL_TIER}
+        assert used == set(values), f"full tier never bakes {option}={set(values) - used}"
+
+
+def test_pairwise_matrix_covers_every_pair() -> None:
+    from itertools import combinations
+
+    from matrix import CHOICES
+
+    seen = {
+        (a, answers[a], b, answers[b])
+        for answers in map(resolved, MATRIX)
+        for a, b in combinations(CHOICES, 2)
+    }
+    for a, b in combinations(CHOICES, 2):
+        for va in CHOICES[a]:
+            for vb in CHOICES[b]:
+                assert (a, va, b, vb) in seen
+
+
+def test_cookiecutter_json_prompts_every_option() -> None:
+    config = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    visible = {key for key in config if not key.startswith("_")}
+    assert visible == set(config["__prompts__"])

@@ -1,0 +1,48 @@
+"""Developer checks: ``uv run nox`` runs them all, ``uv run nox -s tests`` just one.
+
+The sessions run in the project's own environment, the one ``uv sync`` builds from the
+lockfile, instead of building a fresh one each: the checks then see exactly the versions
+the project ships with, and a run costs seconds rather than an install.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.error_on_external_run = False
+
+PROJECT_ENV = Path(__file__).parent / ".venv"
+
+
+def _require_project_env(session: nox.Session) -> None:
+    if Path(sys.prefix).resolve() != PROJECT_ENV.resolve() and "VIRTUAL_ENV" not in os.environ:
+        session.error("run the checks through uv: `uv run nox` (after `uv sync`)")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Every pre-commit hook on every file: ruff, formatting, mypy, file hygiene."""
+    _require_project_env(session)
+    if not Path(".git").exists():
+        session.error("pre-commit needs a git repository: run `git init` first")
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Static types with mypy (strict), settings in pyproject.toml."""
+    _require_project_env(session)
+    session.run("mypy", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite with branch coverage and the fail-under gate from pyproject.toml."""
+    _require_project_env(session)
+    session.run("pytest", "--cov", "--cov-report=term-missing", *session.posargs)

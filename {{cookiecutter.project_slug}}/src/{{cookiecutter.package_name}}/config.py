@@ -1,0 +1,196 @@
+"""Typed pipeline configuration, read from YAML and checked before any work starts.
+
+Every command takes ``--config``. A typo or a bad value stops the run at once with a
+message naming the file and the key, rather than halfway through training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = Path("configs/config.yaml")
+
+Task = Literal["classification", "regression"]
+
+METRICS: dict[str, dict[str, bool]] = {
+    # metric name -> whether a higher value is better
+    "classification": {"accuracy": True, "f1_macro": True, "roc_auc": True, "log_loss": False},
+    "regression": {"rmse": False, "mae": False, "r2": True},
+}
+
+
+class Section(BaseModel):
+    """Base for every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NumericColumn(Section):
+    """A numeric column; ``min``/``max`` bound the values it may hold."""
+
+    name: str = Field(min_length=1)
+    type: Literal["numeric"]
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+class CategoricalColumn(Section):
+    """A categorical column; ``allowed`` (optional) lists the values it may hold."""
+
+    name: str = Field(min_length=1)
+    type: Literal["categorical"]
+    nullable: bool = False
+    allowed: list[str] | None = Field(default=None, min_length=1)
+
+
+Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
+
+
+class DataConfig(Section):
+    """Where the training data lives and the schema every data entry point enforces."""
+
+    path: Path
+    target: Column
+    features: list[Column] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> DataConfig:
+        names = [column.name for column in self.features]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"feature names must be unique, repeated: {', '.join(repeated)}")
+        if self.target.name in names:
+            raise ValueError(f"target {self.target.name!r} is also listed as a feature")
+        if self.target.nullable:
+            raise ValueError("the target cannot be nullable: every training row needs a label")
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [column.name for column in self.features]
+
+
+class SplitConfig(Section):
+    test_size: float = Field(default=0.2, gt=0, lt=1)
+    stratify: bool = True
+
+
+class ModelConfig(Section):
+    estimator: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class QualityGate(Section):
+    minimum: dict[str, float] = Field(default_factory=dict)
+    maximum: dict[str, float] = Field(default_factory=dict)
+
+
+class ImportanceConfig(Section):
+    repeats: int = Field(default=5, ge=1)
+    max_rows: int = Field(default=2000, ge=10)
+
+
+class ModelCardConfig(Section):
+    intended_use: str
+    limitations: str
+    owners: list[str] = Field(default_factory=list)
+
+
+class PathsConfig(Section):
+    models: Path = Path("models")
+    reports: Path = Path("reports")
+
+
+class MonitoringConfig(Section):
+    """Thresholds for ``monitor``: a feature drifts when both tests agree."""
+
+    p_value: float = Field(default=0.01, gt=0, lt=1)
+    min_psi: float = Field(default=0.1, ge=0)
+    max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
+
+
+class Config(Section):
+    """The whole pipeline configuration."""
+
+    task: Task
+    seed: int = 42
+    data: DataConfig
+    model: ModelConfig
+    split: SplitConfig = SplitConfig()
+    cv_folds: int = Field(default=0, ge=0)
+    quality_gate: QualityGate = QualityGate()
+    importance: ImportanceConfig = ImportanceConfig()
+    model_card: ModelCardConfig
+    paths: PathsConfig = PathsConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+    @model_validator(mode="after")
+    def _fits_the_task(self) -> Config:
+        known = METRICS[self.task]
+        for bound in (self.quality_gate.minimum, self.quality_gate.maximum):
+            unknown = sorted(set(bound) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"quality_gate: unknown metric {', '.join(unknown)} for {self.task}; "
+                    f"choose from {', '.join(known)}"
+                )
+        target = self.data.target
+        if self.task == "classification":
+            if not isinstance(target, CategoricalColumn) or not target.allowed:
+                raise ValueError(
+                    "data.target: classification needs a categorical target with 'allowed' classes"
+                )
+            if len(target.allowed) < 2:
+                raise ValueError("data.target.allowed: classification needs at least two classes")
+        elif not isinstance(target, NumericColumn):
+            raise ValueError("data.target: regression needs a numeric target")
+        if self.cv_folds == 1:
+            raise ValueError("cv_folds: use 0 to turn cross-validation off, or 2 and more")
+        return self
+
+    def fingerprint(self) -> str:
+        """A hash of the resolved settings, stored with every model for lineage."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+
+def load_config(path: Path = DEFAULT_CONFIG) -> Config:
+    """Read and validate ``path``; every problem is reported with the file and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config ({error.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {describe_validation_error(error)}") from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per pydantic error, joined: ``key.path: message``."""
+    parts = []
+    for item in error.errors():
+        # Discriminated unions add the tag ("numeric") to the location; it is noise here.
+        location = ".".join(
+            str(part) for part in item["loc"] if part not in ("numeric", "categorical")
+        )
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts)

@@ -1,0 +1,152 @@
+"""Reading tabular data and enforcing the schema declared in the config.
+
+Training, batch prediction, the API and monitoring all pass their input through
+``validate``, so bad data stops at the door with a message that names the column,
+and every later step can rely on the types it receives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .config import CategoricalColumn, Column, DataConfig
+from .errors import DataError
+
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".csv": pd.read_csv,
+    ".parquet": pd.read_parquet,
+    ".pq": pd.read_parquet,
+}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every way it can fail into a ``DataError``."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(f"{path}: unsupported file type; use .csv or .parquet")
+    if not path.is_file():
+        raise DataError(f"{path}: data file not found")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: data file is empty")
+    try:
+        frame = reader(path)
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise DataError(f"{path}: cannot read data ({first_line})") from None
+    if frame.empty:
+        raise DataError(f"{path}: data file has no rows")
+    return frame
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write CSV or Parquet by suffix, atomically: readers never see a half-written file."""
+    suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _column_schema(column: Column) -> pa.Column:
+    if isinstance(column, CategoricalColumn):
+        checks = [pa.Check.isin(column.allowed)] if column.allowed else []
+        return pa.Column(str, checks=checks, nullable=column.nullable, coerce=True)
+    checks = []
+    if column.min is not None:
+        checks.append(pa.Check.ge(column.min))
+    if column.max is not None:
+        checks.append(pa.Check.le(column.max))
+    return pa.Column(float, checks=checks, nullable=column.nullable, coerce=True)
+
+
+def build_schema(config: DataConfig, *, with_target: bool) -> pa.DataFrameSchema:
+    """The pandera schema for the configured features (and the target, when labelled)."""
+    columns = list(config.features) + ([config.target] if with_target else [])
+    return pa.DataFrameSchema({column.name: _column_schema(column) for column in columns})
+
+
+def validate(
+    frame: pd.DataFrame, config: DataConfig, *, with_target: bool, source: str
+) -> pd.DataFrame:
+    """Check ``frame`` against the schema and return only the configured columns, typed."""
+    schema = build_schema(config, with_target=with_target)
+    try:
+        checked = schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        raise DataError(f"{source}: {describe_failures(errors.failure_cases)}") from None
+    return checked[list(schema.columns)]
+
+
+def describe_failures(failures: pd.DataFrame, limit: int = 3) -> str:
+    """Summarise pandera's failure table as one readable line, one clause per column."""
+    clauses: dict[str, str] = {}
+    for row in failures.itertuples(index=False):
+        check = str(row.check)
+        if check == "column_in_dataframe":
+            name = str(row.failure_case)
+            clauses.setdefault(name, f"column {name!r} is missing")
+            continue
+        name = str(row.column)
+        if name in clauses or check.startswith("dtype("):
+            continue
+        column_failures = failures[
+            (failures["column"] == row.column) & (failures["check"] == row.check)
+        ]
+        examples = ", ".join(repr(value) for value in column_failures["failure_case"].head(limit))
+        count = len(column_failures)
+        if check.startswith("coerce_dtype"):
+            clauses[name] = f"column {name!r} has values of the wrong type (e.g. {examples})"
+        elif check == "not_nullable":
+            clauses[name] = f"column {name!r} has {count} missing value(s)"
+        else:
+            clauses[name] = f"column {name!r} fails {check} ({count} row(s), e.g. {examples})"
+    return "; ".join(clauses.values()) or "data does not match the schema"
+
+
+def check_trainable(frame: pd.DataFrame, config: DataConfig, *, source: str) -> None:
+    """Refuse data a model cannot learn from: too few rows, constant columns, one class."""
+    if len(frame) < 10:
+        raise DataError(f"{source}: {len(frame)} rows are too few to train and evaluate a model")
+    constant = [name for name in config.feature_names if frame[name].nunique(dropna=False) <= 1]
+    if constant:
+        raise DataError(
+            f"{source}: constant column(s) {', '.join(constant)} carry no information; "
+            "remove them from data.features"
+        )
+    if isinstance(config.target, CategoricalColumn) and frame[config.target.name].nunique() < 2:
+        raise DataError(f"{source}: the target {config.target.name!r} has a single class")
+
+
+def load_dataset(config: DataConfig, path: Path | None = None) -> pd.DataFrame:
+    """Read and validate labelled data (the configured path unless ``path`` is given)."""
+    source = path or config.path
+    frame = validate(read_table(source), config, with_target=True, source=str(source))
+    check_trainable(frame, config, source=str(source))
+    return frame

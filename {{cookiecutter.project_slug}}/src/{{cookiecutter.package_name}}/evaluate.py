@@ -1,0 +1,56 @@
+"""Task-appropriate metrics on held-out data, and the quality gate that judges them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+
+from .config import METRICS, QualityGate, Task
+
+
+def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+    """Score a fitted pipeline on labelled rows, with every metric the task knows."""
+    predicted = model.predict(features)
+    if task == "regression":
+        return {
+            "rmse": float(np.sqrt(metrics.mean_squared_error(target, predicted))),
+            "mae": float(metrics.mean_absolute_error(target, predicted)),
+            "r2": float(metrics.r2_score(target, predicted)),
+        }
+    probabilities = model.predict_proba(features)
+    classes = list(model.classes_)
+    if len(classes) == 2:
+        auc = metrics.roc_auc_score(target == classes[1], probabilities[:, 1])
+    else:
+        auc = metrics.roc_auc_score(target, probabilities, multi_class="ovr", labels=classes)
+    return {
+        "accuracy": float(metrics.accuracy_score(target, predicted)),
+        "f1_macro": float(metrics.f1_score(target, predicted, average="macro")),
+        "roc_auc": float(auc),
+        "log_loss": float(metrics.log_loss(target, probabilities, labels=classes)),
+    }
+
+
+def gate_failures(scores: dict[str, float], gate: QualityGate) -> list[str]:
+    """Every threshold the scores miss, as readable phrases (empty: the gate passes)."""
+    failures = [
+        f"{name} {scores[name]:.4f} < minimum {bound}"
+        for name, bound in gate.minimum.items()
+        if scores[name] < bound
+    ]
+    failures += [
+        f"{name} {scores[name]:.4f} > maximum {bound}"
+        for name, bound in gate.maximum.items()
+        if scores[name] > bound
+    ]
+    return failures
+
+
+def is_better(task: Task, metric: str, challenger: float, champion: float, margin: float) -> bool:
+    """Whether ``challenger`` beats ``champion`` on ``metric`` by more than ``margin``."""
+    if METRICS[task][metric]:
+        return challenger > champion + margin
+    return challenger < champion - margin

@@ -1,0 +1,45 @@
+"""Preprocessing built from the data schema, stored inside the model pipeline.
+
+Because imputation, scaling and encoding live in the same scikit-learn ``Pipeline`` as
+the estimator, training, batch prediction and the API all transform inputs with the
+very same fitted steps: there is no second copy of the feature code to drift apart.
+"""
+
+from __future__ import annotations
+
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from .config import CategoricalColumn, DataConfig
+
+MISSING_CATEGORY = "__missing__"
+
+
+def build_preprocessor(config: DataConfig) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and one-hot encode categorical ones.
+
+    Categories never seen in training encode as all zeros instead of failing, and rare
+    ones are pooled, so a new value at serving time cannot break a prediction.
+    """
+    categorical = [c.name for c in config.features if isinstance(c, CategoricalColumn)]
+    numeric = [c.name for c in config.features if not isinstance(c, CategoricalColumn)]
+    numeric_steps = Pipeline(
+        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    )
+    categorical_steps = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+            (
+                "encode",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False
+                ),
+            ),
+        ]
+    )
+    return ColumnTransformer(
+        [("numeric", numeric_steps, numeric), ("categorical", categorical_steps, categorical)],
+        verbose_feature_names_out=False,
+    )

@@ -1,0 +1,45 @@
+"""Facts that tie a model to the exact code, data and environment that produced it."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+TRACKED_PACKAGES = (
+    "{{ cookiecutter.project_slug }}",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "pandera",
+    "skops",
+)
+
+
+def git_state(cwd: Path | None = None) -> dict[str, str | bool | None]:
+    """The current commit and whether the work tree has uncommitted changes."""
+    git = shutil.which("git")
+    if git is None:
+        return {"commit": None, "dirty": None}
+    try:
+        commit = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [git, "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [git, "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout
+    except subprocess.CalledProcessError:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

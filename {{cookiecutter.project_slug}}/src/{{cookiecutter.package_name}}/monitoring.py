@@ -1,0 +1,176 @@
+"""Data drift between a reference set (the training data) and current data.
+
+For each feature two views must agree before it counts as drifted: a statistical test
+says the difference is real (Kolmogorov-Smirnov for numbers, chi-square for categories)
+and the population stability index (PSI) says it is large enough to matter. Large
+samples make tests flag tiny shifts; the PSI floor keeps those from raising alarms.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .artifacts import atomic_write_text, write_json
+from .config import CategoricalColumn, Config
+from .data import read_table, validate
+from .errors import CheckFailedError, DataError
+
+BINS = 10
+EPSILON = 1e-4  # keeps empty bins from making the PSI infinite
+STYLE = (
+    "body { font-family: sans-serif; margin: 2em }"
+    " td, th { padding: 4px 10px; border-bottom: 1px solid #ddd }"
+    " .drift { background: #fde2e1 } img { margin: 4px }"
+)
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    name: str
+    test: str
+    p_value: float
+    psi: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    features: list[FeatureDrift]
+    drifted_share: float
+    alert: bool
+    reference_rows: int
+    current_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of two distributions given as bin shares."""
+    expected = np.clip(expected, EPSILON, None)
+    actual = np.clip(actual, EPSILON, None)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def numeric_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float, float]:
+    ref, cur = reference.dropna().to_numpy(float), current.dropna().to_numpy(float)
+    if len(ref) == 0 or len(cur) == 0:
+        return "ks", 1.0, 0.0
+    p_value = float(stats.ks_2samp(ref, cur).pvalue)
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, BINS + 1)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    expected = np.histogram(ref, edges)[0] / len(ref)
+    actual = np.histogram(cur, edges)[0] / len(cur)
+    return "ks", p_value, psi(expected, actual)
+
+
+def categorical_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float, float]:
+    ref = reference.fillna("(missing)").astype(str).value_counts()
+    cur = current.fillna("(missing)").astype(str).value_counts()
+    categories = sorted(set(ref.index) | set(cur.index))
+    counts = np.array([[ref.get(c, 0) for c in categories], [cur.get(c, 0) for c in categories]])
+    if len(categories) < 2:
+        return "chi2", 1.0, 0.0
+    p_value = float(stats.chi2_contingency(counts + 0.5).pvalue)
+    return "chi2", p_value, psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
+
+
+def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config) -> DriftReport:
+    thresholds = config.monitoring
+    results = []
+    for column in config.data.features:
+        measure = categorical_drift if isinstance(column, CategoricalColumn) else numeric_drift
+        test, p_value, index = measure(reference[column.name], current[column.name])
+        drifted = p_value < thresholds.p_value and index >= thresholds.min_psi
+        results.append(FeatureDrift(column.name, test, p_value, index, drifted))
+    share = sum(r.drifted for r in results) / len(results)
+    return DriftReport(
+        features=results,
+        drifted_share=share,
+        alert=any(r.drifted for r in results) and share > thresholds.max_drifted_share,
+        reference_rows=len(reference),
+        current_rows=len(current),
+    )
+
+
+def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 2.6))
+    if pd.api.types.is_numeric_dtype(reference):
+        bins = np.histogram_bin_edges(pd.concat([reference, current]).dropna(), bins=20).tolist()
+        axes.hist(reference.dropna(), bins=bins, alpha=0.55, density=True, label="reference")
+        axes.hist(current.dropna(), bins=bins, alpha=0.55, density=True, label="current")
+    else:
+        shares = pd.DataFrame(
+            {
+                "reference": reference.fillna("(missing)").value_counts(normalize=True),
+                "current": current.fillna("(missing)").value_counts(normalize=True),
+            }
+        ).fillna(0)
+        shares.plot.bar(ax=axes, alpha=0.8)
+    axes.set_title(name)
+    axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFrame) -> str:
+    """A self-contained HTML page: verdict, per-feature table and one plot per feature."""
+    verdict = "DRIFT DETECTED" if report.alert else "no drift"
+    rows = "".join(
+        f"<tr class={'drift' if f.drifted else 'ok'}><td>{html.escape(f.name)}</td><td>{f.test}</td>"
+        f"<td>{f.p_value:.4g}</td><td>{f.psi:.3f}</td><td>{'yes' if f.drifted else 'no'}</td></tr>"
+        for f in report.features
+    )
+    plots = "".join(
+        f'<img alt="{html.escape(f.name)}" src="data:image/png;base64,'
+        f'{_histogram_png(f.name, reference[f.name], current[f.name])}">'
+        for f in report.features
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Drift report</title>
+<style>{STYLE}</style></head><body>
+<h1>Drift report: {verdict}</h1>
+<p>Reference rows: {report.reference_rows}; current rows: {report.current_rows};
+drifted features: {report.drifted_share:.0%}.</p>
+<table><tr><th>feature</th><th>test</th><th>p-value</th><th>PSI</th><th>drifted</th></tr>{rows}</table>
+<h2>Distributions</h2>{plots}
+</body></html>
+"""
+
+
+def monitor(
+    config: Config, reference_path: Path, current_path: Path, output_dir: Path
+) -> DriftReport:
+    """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift."""
+    reference = validate(
+        read_table(reference_path), config.data, with_target=False, source=str(reference_path)
+    )
+    current = validate(
+        read_table(current_path), config.data, with_target=False, source=str(current_path)
+    )
+    if len(current) < 2:
+        raise DataError(f"{current_path}: at least two rows are needed to measure drift")
+    report = drift_report(reference, current, config)
+    write_json(output_dir / "drift.json", report.to_dict())
+    atomic_write_text(output_dir / "drift.html", render_html(report, reference, current))
+    if report.alert:
+        drifted = ", ".join(f.name for f in report.features if f.drifted)
+        raise CheckFailedError(f"drift detected in {drifted} (report: {output_dir / 'drift.html'})")
+    return report

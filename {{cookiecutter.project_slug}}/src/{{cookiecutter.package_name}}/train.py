@@ -1,0 +1,169 @@
+"""Training: validated data in, a gated, documented and reproducible model run out.
+
+load + validate -> split -> Pipeline(preprocessing, estimator) -> fit
+  -> score on held-out rows -> quality gate -> importance -> run folder + model card
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+import yaml
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.pipeline import Pipeline
+
+from . import artifacts, evaluate, explain, lineage, model_card
+from .config import Config
+from .data import file_sha256, load_dataset
+from .errors import CheckFailedError, ConfigError
+from .features import build_preprocessor
+
+CV_SCORING = {"classification": "roc_auc_ovr", "regression": "neg_root_mean_squared_error"}
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What a training run produced; ``passed`` tells whether it became the latest model."""
+
+    run_id: str
+    run_dir: Path
+    metrics: dict[str, float]
+    passed: bool
+    failures: list[str]
+    metadata: dict[str, Any]
+
+
+def build_estimator(config: Config) -> BaseEstimator:
+    """Instantiate the estimator the config names, seeding it when it takes a seed."""
+    module_name, _, class_name = config.model.estimator.rpartition(".")
+    try:
+        estimator_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        raise ConfigError(f"model.estimator: cannot import {config.model.estimator!r}") from None
+    params = dict(config.model.params)
+    if "random_state" in inspect.signature(estimator_class).parameters:
+        params.setdefault("random_state", config.seed)
+    try:
+        estimator = estimator_class(**params)
+    except TypeError as error:
+        raise ConfigError(f"model.params: {error}") from None
+    if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
+        raise ConfigError(f"model.estimator: {config.model.estimator!r} is not an estimator")
+    if config.task == "classification" and not hasattr(estimator, "predict_proba"):
+        raise ConfigError(
+            f"model.estimator: {config.model.estimator!r} cannot predict probabilities"
+        )
+    return estimator
+
+
+def build_pipeline(config: Config) -> Pipeline:
+    """Preprocessing and estimator in one object: the artifact every consumer loads."""
+    return Pipeline(
+        [("preprocess", build_preprocessor(config.data)), ("model", build_estimator(config))]
+    )
+
+
+def split(frame: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A deterministic train/test split, stratified by class when asked to."""
+    target = frame[config.data.target.name]
+    stratify = target if config.task == "classification" and config.split.stratify else None
+    try:
+        train, test = train_test_split(
+            frame, test_size=config.split.test_size, random_state=config.seed, stratify=stratify
+        )
+    except ValueError as error:
+        raise ConfigError(f"split: {error}") from None
+    return train, test
+
+
+def train(config: Config, data_path: Path | None = None) -> TrainingRun:
+    """Train, evaluate, gate and save one run; raise ``CheckFailedError`` if the gate fails.
+
+    A failed run is still saved for inspection, but ``latest`` keeps pointing at the last
+    good model, so batch prediction and serving never pick up a model that missed the gate.
+    """
+    source = data_path or config.data.path
+    frame = load_dataset(config.data, source)
+    train_rows, test_rows = split(frame, config)
+    features, target = config.data.feature_names, config.data.target.name
+
+    pipeline = build_pipeline(config)
+    cv_scores: dict[str, float] = {}
+    if config.cv_folds:
+        folds = cross_val_score(
+            build_pipeline(config),
+            train_rows[features],
+            train_rows[target],
+            cv=config.cv_folds,
+            scoring=CV_SCORING[config.task],
+        )
+        cv_scores = {"cv_mean": float(abs(folds.mean())), "cv_std": float(folds.std())}
+    pipeline.fit(train_rows[features], train_rows[target])
+    metrics = evaluate.score(config.task, pipeline, test_rows[features], test_rows[target])
+    failures = evaluate.gate_failures(metrics, config.quality_gate)
+    importance = explain.feature_importance(
+        pipeline, test_rows[features], test_rows[target], config
+    )
+
+    run_id = artifacts.new_run_id()
+    metadata: dict[str, Any] = {
+        "run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "task": config.task,
+        "seed": config.seed,
+        "estimator": config.model.estimator,
+        "params": pipeline.named_steps["model"].get_params(),
+        "metrics": metrics,
+        "cv": cv_scores,
+        "quality_gate": {"passed": not failures, "failures": failures},
+        "feature_importance": importance,
+        "reference_row": explain.reference_row(train_rows[features], config.data),
+        "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
+        "data": {
+            "path": str(source),
+            "sha256": file_sha256(Path(source)),
+            "train_rows": len(train_rows),
+            "test_rows": len(test_rows),
+        },
+        "config_sha256": config.fingerprint(),
+        "model_fingerprint": joblib.hash(pipeline, hash_name="sha1"),
+        "git": lineage.git_state(),
+        "versions": lineage.package_versions(),
+    }
+    card = model_card.render(metadata, config)
+    models_dir = config.paths.models
+    with artifacts.staged_run(models_dir, run_id) as staging:
+        artifacts.save_model(pipeline, staging / artifacts.MODEL_FILE)
+        artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
+        artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
+        artifacts.atomic_write_text(
+            staging / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+        )
+        artifacts.atomic_write_text(staging / "model_card.md", card)
+        explain.plot_importance(importance, staging / "feature_importance.png")
+    run_dir = models_dir / "runs" / run_id
+    run = TrainingRun(run_id, run_dir, metrics, not failures, failures, metadata)
+    if failures:
+        raise CheckFailedError(
+            f"quality gate failed for run {run_id}: {'; '.join(failures)} "
+            f"(saved in {run_dir} for inspection, not marked as latest)"
+        )
+    artifacts.mark_latest(models_dir, run_id)
+    publish_reports(run_dir, config.paths.reports)
+    return run
+
+
+def publish_reports(run_dir: Path, reports_dir: Path) -> None:
+    """Copy the latest good run's card and plot to ``reports/`` where people look for them."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("model_card.md", "feature_importance.png", "metrics.json"):
+        shutil.copyfile(run_dir / name, reports_dir / name)

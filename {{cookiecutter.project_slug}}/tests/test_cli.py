@@ -1,0 +1,113 @@
+"""The command line: fast help, the version, and exit codes a script can rely on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.config import Config
+
+runner = CliRunner()
+
+
+def write(config: Config, tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    return path
+
+
+def test_help_lists_the_pipeline_steps() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("train", "evaluate", "predict", "validate", "monitor"):
+        assert command in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_does_not_import_the_ml_stack() -> None:
+    code = "import sys; from {{ cookiecutter.package_name }}.cli import app; print(sorted({'sklearn', 'pandas', 'pandera'} & set(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_train_predict_evaluate_end_to_end(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config_path = write(config, tmp_path)
+    trained = runner.invoke(app, ["train", "--config", str(config_path)])
+    assert trained.exit_code == 0, trained.output
+    assert "model card" in trained.output
+
+    rows = tmp_path / "rows.csv"
+    sample.drop(columns=config.data.target.name).head(10).to_csv(rows, index=False)
+    predicted = runner.invoke(
+        app, ["predict", "-c", str(config_path), "-i", str(rows), "-o", str(tmp_path / "p.csv")]
+    )
+    assert predicted.exit_code == 0, predicted.output
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 10
+
+    evaluated = runner.invoke(
+        app, ["evaluate", "-c", str(config_path), "--data", str(config.data.path)]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert '"model_version"' in evaluated.output
+
+
+def test_validate_reports_a_valid_file(config: Config, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["validate", "-c", str(write(config, tmp_path)), "-i", str(config.data.path)]
+    )
+    assert result.exit_code == 0
+    assert "valid" in result.output
+
+
+def test_bad_input_is_one_line_and_exit_1(config: Config, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["validate", "-c", str(write(config, tmp_path)), "-i", str(tmp_path / "none.csv")]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: {tmp_path / 'none.csv'}: data file not found"
+    ]
+
+
+def test_bad_config_is_exit_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--config", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1
+    assert "config file not found" in result.output
+
+
+def test_drift_exits_3(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
+    numeric = [c.name for c in config.data.features if c.type == "numeric"]
+    moved = sample.copy()
+    moved[numeric] = moved[numeric] + 2 * moved[numeric].std()  # within the schema's ranges
+    current = tmp_path / "current.csv"
+    moved.to_csv(current, index=False)
+    result = runner.invoke(
+        app,
+        [
+            "monitor",
+            "-c",
+            str(write(config, tmp_path)),
+            "--current",
+            str(current),
+            "--output-dir",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 3
+    assert "drift detected" in result.output

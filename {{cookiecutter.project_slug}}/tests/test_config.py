@@ -1,0 +1,71 @@
+"""The config file is validated up front, with errors that name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }}.config import (
+    Config,
+    load_config,
+)
+from {{ cookiecutter.package_name }}.errors import ConfigError
+
+
+def write_config(tmp_path: Path, base: Config, **changes: object) -> Path:
+    raw = base.model_dump(mode="json")
+    raw.update(changes)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_valid(base_config: Config) -> None:
+    assert base_config.data.feature_names
+    assert base_config.data.path.is_file()
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path, base_config: Config) -> None:
+    path = write_config(tmp_path, base_config, sead=1)
+    with pytest.raises(ConfigError, match=r"config\.yaml: sead: Extra inputs are not permitted"):
+        load_config(path)
+
+
+def test_wrong_type_names_the_nested_key(tmp_path: Path, base_config: Config) -> None:
+    path = write_config(tmp_path, base_config, split={"test_size": 2})
+    with pytest.raises(ConfigError, match=r"split\.test_size"):
+        load_config(path)
+
+
+def test_gate_metric_must_fit_the_task(tmp_path: Path, base_config: Config) -> None:
+    path = write_config(tmp_path, base_config, quality_gate={"minimum": {"no_such_metric": 1}})
+    with pytest.raises(ConfigError, match="unknown metric no_such_metric"):
+        load_config(path)
+
+
+def test_repeated_feature_is_rejected(tmp_path: Path, base_config: Config) -> None:
+    data = base_config.data.model_dump(mode="json")
+    data["features"].append(data["features"][0])
+    path = write_config(tmp_path, base_config, data=data)
+    with pytest.raises(ConfigError, match="feature names must be unique"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "config file not found"), ("a: [1", "not valid YAML at line"), ("- 1\n", "mapping")],
+)
+def test_unreadable_config(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "config.yaml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_fingerprint_follows_the_settings(base_config: Config) -> None:
+    changed = base_config.model_copy(update={"seed": base_config.seed + 1})
+    assert base_config.fingerprint() == base_config.model_copy().fingerprint()
+    assert base_config.fingerprint() != changed.fingerprint()

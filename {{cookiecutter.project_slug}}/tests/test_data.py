@@ -1,0 +1,105 @@
+"""Bad data is stopped at the door with one line naming the file and the column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import (
+    CategoricalColumn,
+    Config,
+    NumericColumn,
+)
+from {{ cookiecutter.package_name }}.data import (
+    check_trainable,
+    load_dataset,
+    read_table,
+    validate,
+    write_table,
+)
+from {{ cookiecutter.package_name }}.errors import DataError
+
+
+def first(config: Config, kind: type) -> str:
+    return next(c.name for c in config.data.features if isinstance(c, kind))
+
+
+def test_sample_passes_and_keeps_only_configured_columns(
+    config: Config, sample: pd.DataFrame
+) -> None:
+    frame = validate(sample, config.data, with_target=True, source="sample")
+    assert list(frame.columns) == [*config.data.feature_names, config.data.target.name]
+    assert len(frame) == len(sample)
+    assert frame.isna().any().any(), "the sample is meant to exercise missing values"
+
+
+def test_missing_column(config: Config, sample: pd.DataFrame) -> None:
+    name = config.data.feature_names[0]
+    with pytest.raises(DataError, match=f"column '{name}' is missing"):
+        validate(sample.drop(columns=name), config.data, with_target=True, source="x.csv")
+
+
+def test_wrong_type(config: Config, sample: pd.DataFrame) -> None:
+    name = first(config, NumericColumn)
+    bad = sample.astype({name: object})
+    bad.loc[bad.index[0], name] = "not a number"
+    with pytest.raises(DataError, match=f"column '{name}' has values of the wrong type"):
+        validate(bad, config.data, with_target=True, source="x.csv")
+
+
+def test_missing_target_values(config: Config, sample: pd.DataFrame) -> None:
+    bad = sample.copy()
+    target = config.data.target.name
+    bad[target] = bad[target].astype(object)
+    bad.loc[bad.index[:3], target] = np.nan
+    with pytest.raises(DataError, match=f"column '{target}' has 3 missing value"):
+        validate(bad, config.data, with_target=True, source="x.csv")
+
+
+def test_unlabelled_rows_need_no_target(config: Config, sample: pd.DataFrame) -> None:
+    rows = sample.drop(columns=config.data.target.name)
+    assert len(validate(rows, config.data, with_target=False, source="x.csv")) == len(rows)
+
+
+def test_value_outside_allowed_set(config: Config, sample: pd.DataFrame) -> None:
+    column = next(c for c in config.data.features if isinstance(c, CategoricalColumn) and c.allowed)
+    bad = sample.copy()
+    bad.loc[bad.index[0], column.name] = "never-seen"
+    with pytest.raises(DataError, match=f"column '{column.name}' fails isin"):
+        validate(bad, config.data, with_target=True, source="x.csv")
+
+
+def test_constant_column_cannot_train(config: Config, sample: pd.DataFrame) -> None:
+    name = config.data.feature_names[0]
+    frame = validate(sample, config.data, with_target=True, source="x.csv")
+    frame[name] = frame[name].iloc[0]
+    with pytest.raises(DataError, match=f"constant column.*{name}"):
+        check_trainable(frame, config.data, source="x.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("absent.csv", None, "data file not found"),
+        ("empty.csv", "", "data file is empty"),
+        ("header.csv", "a,b\n", "has no rows"),
+        ("data.txt", "a\n1\n", "unsupported file type"),
+        ("broken.parquet", "not parquet", "cannot read data"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, name: str, content: str | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+
+
+def test_parquet_round_trip(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "sample.parquet"
+    write_table(sample, path)
+    assert load_dataset(config.data, path).shape[0] == len(sample)
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"

@@ -1,0 +1,50 @@
+"""The drift check passes data like the reference and flags a shifted batch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import (
+    CategoricalColumn,
+    Config,
+)
+from {{ cookiecutter.package_name }}.errors import CheckFailedError
+from {{ cookiecutter.package_name }}.monitoring import monitor
+
+
+def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers moved by two standard deviations, categories collapsed onto one value."""
+    moved = frame.copy()
+    for column in config.data.features:
+        values = moved[column.name]
+        if isinstance(column, CategoricalColumn):
+            moved[column.name] = values.dropna().iloc[0]
+        else:
+            moved[column.name] = values + 2 * values.std()
+    return moved
+
+
+def test_unshifted_batch_passes(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
+    current = tmp_path / "current.csv"
+    sample.sample(frac=0.5, random_state=1).to_csv(current, index=False)
+    report = monitor(config, config.data.path, current, tmp_path / "report")
+    assert not report.alert
+    saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
+    assert saved["alert"] is False
+    assert "no drift" in (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+
+
+def test_shifted_batch_raises_the_alert(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    current = tmp_path / "current.csv"
+    shifted(config, sample.head(500)).to_csv(current, index=False)
+    with pytest.raises(CheckFailedError, match="drift detected"):
+        monitor(config, config.data.path, current, tmp_path / "report")
+    saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
+    assert saved["alert"] is True
+    assert all(feature["drifted"] for feature in saved["features"])

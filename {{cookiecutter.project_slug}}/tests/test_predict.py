@@ -1,0 +1,73 @@
+"""Batch prediction uses the saved pipeline and the same schema as training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import Config
+from {{ cookiecutter.package_name }}.data import read_table
+from {{ cookiecutter.package_name }}.errors import (
+    DataError,
+    ModelNotFoundError,
+)
+from {{ cookiecutter.package_name }}.predict import (
+    MODEL_VERSION,
+    PREDICTION,
+    predict_file,
+)
+from {{ cookiecutter.package_name }}.train import TrainingRun
+
+
+def unlabelled(config: Config, sample: pd.DataFrame, path: Path, rows: int = 25) -> Path:
+    sample.drop(columns=config.data.target.name).head(rows).to_csv(path, index=False)
+    return path
+
+
+def test_round_trip_writes_one_prediction_per_row(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, run = trained
+    output = tmp_path / "out" / "predictions.parquet"
+    predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), output)
+    result = read_table(output)
+    assert len(result) == 25
+    assert set(result[MODEL_VERSION]) == {run.run_id}
+    assert result[PREDICTION].notna().all()
+    if config.task == "classification":
+        assert set(result[PREDICTION]) <= set(run.metadata["classes"])
+        probabilities = result.filter(like="probability_")
+        assert probabilities.sum(axis=1).round(6).eq(1).all()
+
+
+def test_explanations_cover_every_feature(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    result = predict_file(
+        config,
+        unlabelled(config, sample, tmp_path / "in.csv", 5),
+        tmp_path / "out.csv",
+        explain=True,
+    )
+    assert [f"contribution_{name}" for name in config.data.feature_names] == list(
+        result.filter(like="contribution_").columns
+    )
+
+
+def test_invalid_rows_write_nothing(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    source = tmp_path / "in.csv"
+    sample.drop(columns=config.data.feature_names[0]).to_csv(source, index=False)
+    with pytest.raises(DataError, match="is missing"):
+        predict_file(config, source, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_no_model_yet(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="run the train command first"):
+        predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")

@@ -1,0 +1,115 @@
+"""A real training run on the sample data: gated, documented, reproducible."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from {{ cookiecutter.package_name }}.artifacts import (
+    load_run,
+    resolve_run_dir,
+)
+from {{ cookiecutter.package_name }}.config import (
+    METRICS,
+    Config,
+    ModelConfig,
+    QualityGate,
+)
+from {{ cookiecutter.package_name }}.errors import (
+    CheckFailedError,
+    ConfigError,
+)
+from {{ cookiecutter.package_name }}.train import (
+    TrainingRun,
+    train,
+)
+
+
+def test_training_meets_the_gate_and_writes_the_run(trained: tuple[Config, TrainingRun]) -> None:
+    config, run = trained
+    assert run.passed
+    for name in (
+        "model.skops",
+        "metadata.json",
+        "metrics.json",
+        "config.yaml",
+        "model_card.md",
+        "feature_importance.png",
+    ):
+        assert (run.run_dir / name).is_file(), name
+    assert resolve_run_dir(config.paths.models) == run.run_dir
+    assert (config.paths.reports / "model_card.md").is_file()
+    assert (config.paths.reports / "feature_importance.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_metadata_records_lineage(trained: tuple[Config, TrainingRun]) -> None:
+    config, run = trained
+    metadata = json.loads((run.run_dir / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["config_sha256"] == config.fingerprint()
+    assert len(metadata["data"]["sha256"]) == 64
+    assert {"commit", "dirty"} <= set(metadata["git"])
+    assert metadata["versions"]["scikit-learn"] != "not installed"
+    assert metadata["seed"] == config.seed
+    assert set(metadata["feature_importance"]) == set(config.data.feature_names)
+
+
+def test_model_card_reports_the_metrics(trained: tuple[Config, TrainingRun]) -> None:
+    _, run = trained
+    card = (run.run_dir / "model_card.md").read_text(encoding="utf-8")
+    assert run.run_id in card
+    assert "Quality gate: passed" in card
+    for name, value in run.metrics.items():
+        assert f"| {name} | {value:.4f} |" in card
+
+
+def test_same_seed_same_data_same_model(
+    trained: tuple[Config, TrainingRun], config: Config
+) -> None:
+    _, first = trained
+    second = train(config)
+    assert second.metrics == first.metrics
+    assert second.metadata["model_fingerprint"] == first.metadata["model_fingerprint"]
+
+
+def test_saved_model_loads_and_matches(trained: tuple[Config, TrainingRun]) -> None:
+    config, run = trained
+    saved = load_run(config.paths.models)
+    assert saved.version == run.run_id
+    assert saved.metadata["metrics"] == run.metrics
+
+
+def test_missed_gate_fails_and_keeps_the_previous_model(config: Config) -> None:
+    good = train(config)
+    metric, value = next(iter(good.metrics.items()))
+    if METRICS[config.task][metric]:
+        unreachable = QualityGate(minimum={metric: value + 1})
+    else:
+        unreachable = QualityGate(maximum={metric: value / 2})
+    with pytest.raises(CheckFailedError, match=f"quality gate failed.*{metric}"):
+        train(config.model_copy(update={"quality_gate": unreachable}))
+    assert resolve_run_dir(config.paths.models) == good.run_dir
+    assert len(list((config.paths.models / "runs").iterdir())) == 2, (
+        "the failed run is kept for inspection"
+    )
+
+
+def test_cross_validation_scores_are_recorded(config: Config) -> None:
+    run = train(config.model_copy(update={"cv_folds": 3}))
+    assert set(run.metadata["cv"]) == {"cv_mean", "cv_std"}
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "message"),
+    [
+        ("sklearn.nowhere.Model", {}, "cannot import"),
+        ("sklearn.linear_model.Ridge", {"no_such_param": 1}, "model.params"),
+    ],
+)
+def test_bad_estimator_settings(
+    config: Config, estimator: str, params: dict[str, object], message: str
+) -> None:
+    broken = config.model_copy(update={"model": ModelConfig(estimator=estimator, params=params)})
+    with pytest.raises(ConfigError, match=message):
+        train(broken)
+    assert not config.paths.models.exists(), "a run that never trained leaves nothing behind"
