@@ -38,11 +38,10 @@ def pyenv_python_dirs() -> list[str]:
 
 def user_env() -> dict[str, str]:
     """The environment a baked project's commands run in, as on a developer's machine."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT", "NOX_"))
-    }
+    # Drop what the test runner's own environment (nox, a virtualenv) would leak into
+    # the baked project: UV_PYTHON, for one, would pin uv to the runner's interpreter.
+    leaked = ("VIRTUAL_ENV", "UV_PROJECT", "UV_PYTHON", "UV_SYSTEM_PYTHON", "NOX_", "PYTHONHOME")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(leaked)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python caches bytecode; so do we
     env["UV_PYTHON_DOWNLOADS"] = "never"  # a missing interpreter fails fast and clearly
     env["PATH"] = os.pathsep.join([*pyenv_python_dirs(), env.get("PATH", "")])
