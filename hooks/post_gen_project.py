@@ -13,12 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-# (option, value that keeps the paths) -> paths, relative to the project root
+# (option, value that keeps the paths) -> paths relative to the project root;
+# ``{package}`` stands for the package name.
 OWNED_PATHS: dict[tuple[str, str], list[str]] = {
     ("task", "classification"): ["data/sample/churn.csv"],
     ("task", "regression"): ["data/sample/house_prices.csv"],
     ("experiment_tracking", "mlflow"): [],
-    ("serving", "fastapi"): [],
+    ("serving", "fastapi"): ["src/{package}/api.py", "tests/test_api.py"],
     ("ci", "github"): [".github"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
     ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore", "params.yaml"],
@@ -31,7 +32,7 @@ def paths_to_remove(answers: dict[str, str]) -> list[str]:
     unused = []
     for (option, value), paths in OWNED_PATHS.items():
         if answers[option] != value:
-            unused += paths
+            unused += [path.format(package=answers["package_name"]) for path in paths]
     if answers["license"] == "Proprietary":
         unused.append("LICENSE")
     return unused

@@ -65,6 +65,7 @@ PACKAGE_FILES = {
 OPTION_FILES: dict[tuple[str, str], set[str]] = {
     ("task", "classification"): {"data/sample/churn.csv"},
     ("task", "regression"): {"data/sample/house_prices.csv"},
+    ("serving", "fastapi"): {"src/{package}/api.py", "tests/test_api.py"},
 }
 
 
@@ -73,7 +74,7 @@ def expected_files(answers: Answers, package: str) -> set[str]:
     files = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_FILES}
     for (option, value), paths in OPTION_FILES.items():
         if chosen[option] == value:
-            files |= paths
+            files |= {path.format(package=package) for path in paths}
     if chosen["license"] != "Proprietary":
         files.add("LICENSE")
     return files

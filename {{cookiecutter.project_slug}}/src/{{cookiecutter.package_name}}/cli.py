@@ -182,7 +182,29 @@ def monitor(
     typer.echo(
         f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
     )
+{% if cookiecutter.serving == "fastapi" %}
 
+@app.command()
+@reports_errors
+def serve(
+    config: ConfigOption = DEFAULT_CONFIG,
+    model: ModelOption = None,
+    host: Annotated[str | None, typer.Option(help="Default: serving.host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: serving.port.")] = None,
+) -> None:
+    """Serve the model over HTTP (docs at /docs) until interrupted."""
+    import uvicorn
+
+    from .api import create_app
+    from .config import load_config
+
+    settings = load_config(config)
+    uvicorn.run(
+        create_app(settings, model),
+        host=host or settings.serving.host,
+        port=port or settings.serving.port,
+    )
+{% endif %}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -115,7 +115,17 @@ class MonitoringConfig(Section):
     p_value: float = Field(default=0.01, gt=0, lt=1)
     min_psi: float = Field(default=0.1, ge=0)
     max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
+{% if cookiecutter.serving == "fastapi" %}
 
+class ServingConfig(Section):
+    """The API: where it listens and where it logs predictions and feedback."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    prediction_log: Path = Path("logs/predictions.jsonl")
+    feedback_log: Path = Path("logs/feedback.jsonl")
+    max_batch: int = Field(default=1000, ge=1)
+{% endif %}
 
 class Config(Section):
     """The whole pipeline configuration."""
@@ -131,6 +141,9 @@ class Config(Section):
     model_card: ModelCardConfig
     paths: PathsConfig = PathsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+{%- if cookiecutter.serving == "fastapi" %}
+    serving: ServingConfig = ServingConfig()
+{%- endif %}
 
     @model_validator(mode="after")
     def _fits_the_task(self) -> Config:

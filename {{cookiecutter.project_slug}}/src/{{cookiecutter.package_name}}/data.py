@@ -19,10 +19,20 @@ import pandera.pandas as pa
 from .config import CategoricalColumn, Column, DataConfig
 from .errors import DataError
 
+
+def read_json_lines(path: Path) -> pd.DataFrame:
+    """JSON lines, one record per line; a prediction log's ``inputs`` become the columns."""
+    frame = pd.read_json(path, lines=True)
+    if "inputs" in frame.columns:
+        frame = pd.json_normalize(frame["inputs"].tolist())
+    return frame
+
+
 READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     ".csv": pd.read_csv,
     ".parquet": pd.read_parquet,
     ".pq": pd.read_parquet,
+    ".jsonl": read_json_lines,
 }
 
 
@@ -30,7 +40,7 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or Parquet file, turning every way it can fail into a ``DataError``."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise DataError(f"{path}: unsupported file type; use .csv or .parquet")
+        raise DataError(f"{path}: unsupported file type; use .csv, .parquet or .jsonl")
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     if path.stat().st_size == 0:
@@ -50,7 +60,7 @@ def read_table(path: Path) -> pd.DataFrame:
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write CSV or Parquet by suffix, atomically: readers never see a half-written file."""
     suffix = path.suffix.lower()
-    if suffix not in READERS:
+    if suffix not in (".csv", ".parquet", ".pq"):
         raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

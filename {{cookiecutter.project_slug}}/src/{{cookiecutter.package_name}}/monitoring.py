@@ -25,6 +25,7 @@ from .data import read_table, validate
 from .errors import CheckFailedError, DataError
 
 BINS = 10
+MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
 EPSILON = 1e-4  # keeps empty bins from making the PSI infinite
 STYLE = (
     "body { font-family: sans-serif; margin: 2em }"
@@ -120,6 +121,7 @@ def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
                 "current": current.fillna("(missing)").value_counts(normalize=True),
             }
         ).fillna(0)
+        shares = shares.sort_values("reference", ascending=False).head(MAX_BARS)
         shares.plot.bar(ax=axes, alpha=0.8)
     axes.set_title(name)
     axes.legend()
