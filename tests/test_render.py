@@ -42,6 +42,7 @@ COMMON_FILES = {
     "tests/test_monitoring.py",
     "tests/test_predict.py",
     "tests/test_train.py",
+    "tests/test_tuning.py",
 }
 PACKAGE_FILES = {
     "__init__.py",
@@ -60,12 +61,14 @@ PACKAGE_FILES = {
     "predict.py",
     "py.typed",
     "train.py",
+    "tuning.py",
 }
 # Files that exist exactly when an option has the given value.
 OPTION_FILES: dict[tuple[str, str], set[str]] = {
     ("task", "classification"): {"data/sample/churn.csv"},
     ("task", "regression"): {"data/sample/house_prices.csv"},
     ("serving", "fastapi"): {"src/{package}/api.py", "tests/test_api.py"},
+    ("experiment_tracking", "mlflow"): {"src/{package}/tracking.py", "tests/test_tracking.py"},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +24,26 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def isolated(config: Config, root: Path) -> Config:
-    """The same config, writing models and reports under ``root`` instead of the project."""
-    return config.model_copy(
-        update={"paths": PathsConfig(models=root / "models", reports=root / "reports")}
-    )
+    """The same config, writing every output under ``root`` instead of the project."""
+    model = config.model.model_copy(update={"params_file": root / "tuned_params.yaml"})
+    update: dict[str, object] = {
+        "paths": PathsConfig(models=root / "models", reports=root / "reports"),
+        "model": model,
+    }
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    # Tracking is off except in test_tracking.py, which turns it on against this store.
+    tracking = {"uri": f"sqlite:///{root / 'mlflow.db'}", "enabled": False}
+    update["tracking"] = config.tracking.model_copy(update=tracking)
+{%- endif %}
+    return config.model_copy(update=update)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_outside_settings() -> Iterator[None]:
+    """Tests never write to a tracking server or store named in the user's environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")

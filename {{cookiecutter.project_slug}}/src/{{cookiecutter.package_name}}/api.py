@@ -21,10 +21,10 @@ from fastapi import FastAPI, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from . import __version__
-from .artifacts import SavedModel, load_run
+from .artifacts import SavedModel
 from .config import CategoricalColumn, Column, Config
 from .errors import DataError, ModelNotFoundError
-from .predict import MODEL_VERSION, PREDICTION, predict_frame
+from .predict import MODEL_VERSION, PREDICTION, load_for_inference, predict_frame
 
 
 class JsonLinesLog:
@@ -95,7 +95,7 @@ class ModelState:
 
     def load(self) -> None:
         try:
-            self.saved = load_run(self.config.paths.models, self.reference)
+            self.saved = load_for_inference(self.config, self.reference)
         except ModelNotFoundError:
             self.saved = None
 

@@ -84,13 +84,21 @@ def save_model(model: Any, path: Path) -> None:
     skops.io.dump(model, path)
 
 
-def load_model(path: Path) -> Any:
-    """Load a skops file, trusting only scikit-learn, NumPy and builtin types."""
-    untrusted = skops.io.get_untrusted_types(file=path)
+def _allowed(untrusted: list[str], source: str) -> list[str]:
     refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
     if refused:
-        raise ModelNotFoundError(f"{path}: refusing to load untrusted types {', '.join(refused)}")
-    return skops.io.load(path, trusted=untrusted)
+        raise ModelNotFoundError(f"{source}: refusing to load untrusted types {', '.join(refused)}")
+    return untrusted
+
+
+def trusted_types(model: Any) -> list[str]:
+    """The types skops must be told to trust for ``model``: only allowed ones."""
+    return _allowed(skops.io.get_untrusted_types(data=skops.io.dumps(model)), "model")
+
+
+def load_model(path: Path) -> Any:
+    """Load a skops file, trusting only scikit-learn, NumPy and builtin types."""
+    return skops.io.load(path, trusted=_allowed(skops.io.get_untrusted_types(file=path), str(path)))
 
 
 def mark_latest(models_dir: Path, run_id: str) -> None:

@@ -31,7 +31,11 @@ ConfigOption = Annotated[
 ]
 ModelOption = Annotated[
     str | None,
-    typer.Option("--model", "-m", help="Run folder or run id; default: the latest good run."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Run folder or run id{{ ', or models:/<name>@champion' if cookiecutter.experiment_tracking == 'mlflow' }}; default: the latest good run.",
+    ),
 ]
 DEFAULT_CONFIG = Path("configs/config.yaml")
 
@@ -108,6 +112,8 @@ def train(
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
     typer.echo(f"run {run.run_id}: {scores}")
     typer.echo(f"saved {run.run_dir} (model card: {run.run_dir / 'model_card.md'})")
+    if run.promotion:
+        typer.echo(f"registry: {run.promotion}")
 
 
 @app.command()
@@ -118,14 +124,14 @@ def evaluate(
     model: ModelOption = None,
 ) -> None:
     """Score a saved model on labelled data and print the metrics as JSON."""
-    from .artifacts import load_run
     from .config import load_config
     from .data import read_table
     from .data import validate as validate_frame
     from .evaluate import score
+    from .predict import load_for_inference
 
     settings = load_config(config)
-    saved = load_run(settings.paths.models, model)
+    saved = load_for_inference(settings, model)
     frame = validate_frame(read_table(data), settings.data, with_target=True, source=str(data))
     scores = score(
         settings.task,
@@ -182,6 +188,62 @@ def monitor(
     typer.echo(
         f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
     )
+
+
+@app.command()
+@reports_errors
+def tune(
+    config: ConfigOption = DEFAULT_CONFIG,
+    trials: Annotated[int | None, typer.Option(help="Default: tuning.trials.")] = None,
+) -> None:
+    """Search hyperparameters; write the best to model.params_file for train."""
+    from .config import load_config
+    from .tuning import tune as search
+
+    settings = load_config(config)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    from .tracking import tuning_runs
+
+    with tuning_runs(settings) as log_trial:
+        result = search(settings, trials, log_trial)
+{%- else %}
+    result = search(settings, trials)
+{%- endif %}
+    typer.echo(
+        f"best cv score {result.best_score:.4f} after {result.trials} trials: {result.best_params}"
+    )
+    typer.echo(f"wrote {settings.model.params_file}; run train to use them")
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+@app.command()
+@reports_errors
+def promote(
+    version: Annotated[str, typer.Argument(help="Registered model version to consider.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Make VERSION champion if it beats the champion on the held-out rows."""
+    from .config import load_config
+    from .data import load_dataset
+    from .tracking import promote as compete
+    from .train import split
+
+    settings = load_config(config)
+    _, held_out = split(load_dataset(settings.data), settings)
+    typer.echo(compete(settings, version, held_out).describe())
+
+
+@app.command()
+@reports_errors
+def rollback(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Give the champion alias back to the previous champion."""
+    from .config import load_config
+    from .tracking import CHAMPION
+    from .tracking import rollback as restore
+
+    version = restore(load_config(config))
+    typer.echo(f"{CHAMPION} is version {version} again")
+{%- endif %}
 {% if cookiecutter.serving == "fastapi" %}
 
 @app.command()

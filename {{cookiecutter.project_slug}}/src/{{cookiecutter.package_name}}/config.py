@@ -7,6 +7,9 @@ message naming the file and the key, rather than halfway through training.
 from __future__ import annotations
 
 import hashlib
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+import os
+{%- endif %}
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -86,6 +89,33 @@ class SplitConfig(Section):
 class ModelConfig(Section):
     estimator: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
     params: dict[str, Any] = Field(default_factory=dict)
+    # Written by `tune`; when the file exists its values override `params`.
+    params_file: Path | None = None
+
+
+class SearchDimension(Section):
+    """One hyperparameter's range: ``low``/``high`` for numbers, ``choices`` otherwise."""
+
+    type: Literal["float", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _has_a_range(self) -> SearchDimension:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical dimension needs 'choices'")
+        elif self.low is None or self.high is None or self.low >= self.high:
+            raise ValueError(f"a {self.type} dimension needs 'low' < 'high'")
+        return self
+
+
+class TuningConfig(Section):
+    trials: int = Field(default=20, ge=1)
+    cv_folds: int = Field(default=3, ge=2)
+    space: dict[str, SearchDimension] = Field(default_factory=dict)
 
 
 class QualityGate(Section):
@@ -107,7 +137,32 @@ class ModelCardConfig(Section):
 class PathsConfig(Section):
     models: Path = Path("models")
     reports: Path = Path("reports")
+{% if cookiecutter.experiment_tracking == "mlflow" %}
 
+class PromotionConfig(Section):
+    """A challenger becomes champion only if it beats it by ``min_improvement`` on ``metric``."""
+
+    metric: str
+    min_improvement: float = Field(default=0.0, ge=0)
+
+
+def _default_tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+
+
+class TrackingConfig(Section):
+    """Where MLflow keeps runs and models.
+
+    Without ``uri`` in the file, ``MLFLOW_TRACKING_URI`` decides, read once when the
+    config is loaded; unset, a SQLite store inside the project is used.
+    """
+
+    enabled: bool = True
+    uri: str = Field(default_factory=_default_tracking_uri)
+    experiment: str = Field(min_length=1)
+    registered_model: str = Field(min_length=1)
+    promotion: PromotionConfig
+{% endif %}
 
 class MonitoringConfig(Section):
     """Thresholds for ``monitor``: a feature drifts when both tests agree."""
@@ -141,6 +196,10 @@ class Config(Section):
     model_card: ModelCardConfig
     paths: PathsConfig = PathsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    tuning: TuningConfig = TuningConfig()
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    tracking: TrackingConfig
+{%- endif %}
 {%- if cookiecutter.serving == "fastapi" %}
     serving: ServingConfig = ServingConfig()
 {%- endif %}
@@ -165,6 +224,13 @@ class Config(Section):
                 raise ValueError("data.target.allowed: classification needs at least two classes")
         elif not isinstance(target, NumericColumn):
             raise ValueError("data.target: regression needs a numeric target")
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+        if self.tracking.promotion.metric not in known:
+            raise ValueError(
+                f"tracking.promotion.metric: unknown metric {self.tracking.promotion.metric} "
+                f"for {self.task}; choose from {', '.join(known)}"
+            )
+{%- endif %}
         if self.cv_folds == 1:
             raise ValueError("cv_folds: use 0 to turn cross-validation off, or 2 and more")
         return self
@@ -191,9 +257,22 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(f"{path}: {describe_validation_error(error)}") from None
+    return with_tuned_params(config)
+
+
+def with_tuned_params(config: Config) -> Config:
+    """Merge the parameters ``tune`` wrote (if any) over ``model.params``."""
+    params_file = config.model.params_file
+    if params_file is None or not params_file.is_file():
+        return config
+    tuned = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    if not isinstance(tuned, dict):
+        raise ConfigError(f"{params_file}: expected a mapping of parameter names to values")
+    model = config.model.model_copy(update={"params": {**config.model.params, **tuned}})
+    return config.model_copy(update={"model": model})
 
 
 def describe_validation_error(error: ValidationError) -> str:

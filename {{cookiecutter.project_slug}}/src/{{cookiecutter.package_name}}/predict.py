@@ -15,6 +15,17 @@ PREDICTION = "prediction"
 MODEL_VERSION = "model_version"
 
 
+def load_for_inference(config: Config, reference: str | None = None) -> SavedModel:
+    """A run folder or run id (default: the latest good run){{ ', or a registry URI such as ``models:/<name>@champion``' if cookiecutter.experiment_tracking == 'mlflow' }}."""
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    if reference is not None and reference.startswith("models:/"):
+        from .tracking import load_registered
+
+        return load_registered(config, reference)
+{%- endif %}
+    return load_run(config.paths.models, reference)
+
+
 def predict_frame(
     saved: SavedModel, frame: pd.DataFrame, config: Config, *, source: str
 ) -> pd.DataFrame:
@@ -50,7 +61,7 @@ def predict_file(
     explain: bool = False,
 ) -> pd.DataFrame:
     """Predict every row of ``input_path`` and write input + predictions to ``output_path``."""
-    saved = load_run(config.paths.models, model)
+    saved = load_for_inference(config, model)
     frame = read_table(input_path)
     predictions = predict_frame(saved, frame, config, source=str(input_path))
     parts = [frame, predictions]

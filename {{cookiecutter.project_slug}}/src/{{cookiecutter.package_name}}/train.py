@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass{{ ', replace' if cookiecutter.experiment_tracking == 'mlflow' }}
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class TrainingRun:
     passed: bool
     failures: list[str]
     metadata: dict[str, Any]
+    promotion: str | None = None  # what the model registry decided, when tracking is on
 
 
 def build_estimator(config: Config) -> BaseEstimator:
@@ -152,6 +153,15 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
         explain.plot_importance(importance, staging / "feature_importance.png")
     run_dir = models_dir / "runs" / run_id
     run = TrainingRun(run_id, run_dir, metrics, not failures, failures, metadata)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+    if config.tracking.enabled:
+        from .tracking import log_training
+
+        promotion = log_training(config, run, pipeline, train_rows, test_rows)
+        if promotion is not None:
+            run = replace(run, promotion=promotion.describe())
+{%- endif %}
     if failures:
         raise CheckFailedError(
             f"quality gate failed for run {run_id}: {'; '.join(failures)} "
