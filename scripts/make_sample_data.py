@@ -26,15 +26,15 @@ def with_missing(values: pd.Series, share: float, rng: np.random.Generator) -> p
     return values.mask(rng.random(len(values)) < share)
 
 
-def churn(rng: np.random.Generator) -> pd.DataFrame:
+def churn(rng: np.random.Generator, rows: int = ROWS) -> pd.DataFrame:
     """Customers of a subscription service and whether they left (classification)."""
-    contract = rng.choice(["month-to-month", "one-year", "two-year"], ROWS, p=[0.55, 0.25, 0.2])
-    internet = rng.choice(["fiber", "dsl", "none"], ROWS, p=[0.45, 0.4, 0.15])
-    payment = rng.choice(["card", "bank-transfer", "electronic-check", "mailed-check"], ROWS)
-    tenure = rng.integers(0, 73, ROWS)
-    support_calls = rng.poisson(1.5, ROWS)
+    contract = rng.choice(["month-to-month", "one-year", "two-year"], rows, p=[0.55, 0.25, 0.2])
+    internet = rng.choice(["fiber", "dsl", "none"], rows, p=[0.45, 0.4, 0.15])
+    payment = rng.choice(["card", "bank-transfer", "electronic-check", "mailed-check"], rows)
+    tenure = rng.integers(0, 73, rows)
+    support_calls = rng.poisson(1.5, rows)
     charges = np.round(
-        20 + 45 * (internet == "fiber") + 25 * (internet == "dsl") + rng.normal(25, 12, ROWS), 2
+        20 + 45 * (internet == "fiber") + 25 * (internet == "dsl") + rng.normal(25, 12, rows), 2
     )
     charges = np.clip(charges, 18, 130)
     logit = (
@@ -47,10 +47,10 @@ def churn(rng: np.random.Generator) -> pd.DataFrame:
         + 0.6 * (payment == "electronic-check")
         + 0.3 * (internet == "fiber")
     )
-    churned = rng.random(ROWS) < 1 / (1 + np.exp(-logit))
+    churned = rng.random(rows) < 1 / (1 + np.exp(-logit))
     frame = pd.DataFrame(
         {
-            "customer_id": [f"C{i:05d}" for i in range(1, ROWS + 1)],
+            "customer_id": [f"C{i:05d}" for i in range(1, rows + 1)],
             "tenure_months": tenure,
             "monthly_charges": charges,
             "support_calls": support_calls,
@@ -66,27 +66,27 @@ def churn(rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def house_prices(rng: np.random.Generator) -> pd.DataFrame:
+def house_prices(rng: np.random.Generator, rows: int = ROWS) -> pd.DataFrame:
     """Homes and their sale prices in thousands (regression)."""
     neighbourhood = rng.choice(
-        ["centre", "north", "south", "east", "west"], ROWS, p=[0.15, 0.25, 0.2, 0.2, 0.2]
+        ["centre", "north", "south", "east", "west"], rows, p=[0.15, 0.25, 0.2, 0.2, 0.2]
     )
-    condition = rng.choice(["poor", "fair", "good", "excellent"], ROWS, p=[0.1, 0.3, 0.45, 0.15])
-    area = np.round(rng.gamma(6, 16, ROWS) + 25, 1)
-    rooms = np.clip(np.round(area / 28 + rng.normal(0, 0.8, ROWS)), 1, 10).astype(int)
-    age = rng.integers(0, 120, ROWS)
-    distance = np.round(rng.gamma(2.2, 3.5, ROWS) + 0.3, 2)
-    garden = rng.choice(["yes", "no"], ROWS, p=[0.4, 0.6])
+    condition = rng.choice(["poor", "fair", "good", "excellent"], rows, p=[0.1, 0.3, 0.45, 0.15])
+    area = np.round(rng.gamma(6, 16, rows) + 25, 1)
+    rooms = np.clip(np.round(area / 28 + rng.normal(0, 0.8, rows)), 1, 10).astype(int)
+    age = rng.integers(0, 120, rows)
+    distance = np.round(rng.gamma(2.2, 3.5, rows) + 0.3, 2)
+    garden = rng.choice(["yes", "no"], rows, p=[0.4, 0.6])
     location = pd.Series(neighbourhood).map(
         {"centre": 1.35, "north": 1.1, "south": 0.95, "east": 0.9, "west": 1.0}
     )
     quality = pd.Series(condition).map({"poor": 0.8, "fair": 0.93, "good": 1.0, "excellent": 1.15})
     price = (
         45 + 2.6 * area + 9 * rooms - 0.35 * age - 4.5 * distance + 18 * (garden == "yes")
-    ) * location.to_numpy() * quality.to_numpy() + rng.normal(0, 22, ROWS)
+    ) * location.to_numpy() * quality.to_numpy() + rng.normal(0, 22, rows)
     frame = pd.DataFrame(
         {
-            "house_id": [f"H{i:05d}" for i in range(1, ROWS + 1)],
+            "house_id": [f"H{i:05d}" for i in range(1, rows + 1)],
             "area_sqm": area,
             "rooms": rooms,
             "age_years": age.astype(float),

@@ -1,0 +1,177 @@
+"""Benchmark a baked project's `train` against a bare script doing only read, fit, score.
+
+    python scripts/benchmark.py                      # bake the defaults, 10k/100k/1M rows
+    python scripts/benchmark.py --rows 10000 100000 --repeats 3 --project path/to/bake
+
+Both sides get the same synthetic churn data and the same preprocessing and estimator;
+the difference is what the project adds: schema validation, permutation importance,
+the plot, the model card, lineage, atomic artifacts and, when on, MLflow logging. Each
+command runs in its own process; wall time is the median of the repeats and memory
+the largest peak RSS. The ratios are what the README's table reports. Needs uv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from make_sample_data import churn  # noqa: E402
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+# Runs a command in a child process and reports its wall time and peak memory.
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - start
+if done.returncode:
+    sys.exit(done.stderr[-2000:])
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall": wall, "peak_mib": peak_kib / 1024}))
+"""
+
+# The bare baseline: the same model and preprocessing, nothing else.
+BARE = """
+import sys
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+frame = pd.read_csv(sys.argv[1])
+numeric = ["tenure_months", "monthly_charges", "support_calls"]
+categorical = ["contract", "internet_service", "payment_method"]
+pre = ColumnTransformer([
+    ("n", Pipeline([("i", SimpleImputer(strategy="median")), ("s", StandardScaler())]), numeric),
+    ("c", Pipeline([("i", SimpleImputer(strategy="constant", fill_value="missing")),
+                    ("e", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]), categorical),
+])
+model = Pipeline([("p", pre), ("m", LogisticRegression(C=1.0, max_iter=1000))])
+train, test = train_test_split(frame, test_size=0.2, random_state=42, stratify=frame["churned"])
+model.fit(train[numeric + categorical], train["churned"])
+print(roc_auc_score(test["churned"] == "yes", model.predict_proba(test[numeric + categorical])[:, 1]))
+"""
+
+
+def user_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PYTHON"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def measure(command: list[str], cwd: Path, repeats: int) -> dict[str, float]:
+    runs = []
+    for _ in range(repeats):
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURE, *command],
+            cwd=cwd,
+            env=user_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            sys.exit(f"`{' '.join(command)}` failed:\n{done.stderr}")
+        runs.append(json.loads(done.stdout))
+    return {
+        "wall": statistics.median(r["wall"] for r in runs),
+        "peak_mib": max(r["peak_mib"] for r in runs),
+    }
+
+
+def bake(where: Path) -> Path:
+    subprocess.run(
+        ["cookiecutter", str(TEMPLATE), "--no-input", "-o", str(where), "git_init=no"],
+        check=True,
+        capture_output=True,
+    )
+    project = where / "ml-project"
+    subprocess.run(["uv", "sync", "--quiet"], cwd=project, check=True, env=user_env())
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--project", type=Path, help="an already baked default project")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="benchmark-"))
+    project = (args.project or bake(work)).resolve()
+    python = project / ".venv" / "bin" / "python"
+    command = project / ".venv" / "bin" / project.name
+    import yaml
+
+    base = yaml.safe_load((project / "configs" / "config.yaml").read_text(encoding="utf-8"))
+    bare_script = work / "bare_train.py"
+    bare_script.write_text(BARE, encoding="utf-8")
+    # Warm the bytecode caches so the first measured run is not penalised.
+    subprocess.run([str(command), "--help"], cwd=project, env=user_env(), capture_output=True)
+
+    rows_out = []
+    for rows in args.rows:
+        data = work / f"churn_{rows}.csv"
+        churn(np.random.default_rng(rows), rows).to_csv(data, index=False)
+        configs = {}
+        for tracking in (False, True):
+            config = json.loads(json.dumps(base))
+            config["data"]["path"] = str(data)
+            config["paths"] = {"models": str(work / "models"), "reports": str(work / "reports")}
+            config["model"].pop("params_file", None)
+            if "tracking" in config:
+                config["tracking"]["enabled"] = tracking
+                config["tracking"]["uri"] = f"sqlite:///{work / 'mlflow.db'}"
+            path = work / f"config_{rows}_{tracking}.yaml"
+            path.write_text(yaml.safe_dump(config), encoding="utf-8")
+            configs[tracking] = path
+        bare = measure([str(python), str(bare_script), str(data)], project, args.repeats)
+        plain = measure([str(command), "train", "-c", str(configs[False])], project, args.repeats)
+        tracked = None
+        if "tracking" in base:
+            tracked = measure([str(command), "train", "-c", str(configs[True])], project, args.repeats)
+        rows_out.append((rows, bare, plain, tracked))
+        print(f"{rows} rows done", file=sys.stderr)
+
+    help_runs = []
+    for _ in range(10):
+        start = time.perf_counter()
+        subprocess.run([str(command), "--help"], cwd=project, env=user_env(), capture_output=True)
+        help_runs.append(time.perf_counter() - start)
+
+    print("| rows | bare script | `train` | ratio | `train` + MLflow | ratio | peak MiB bare / train / + MLflow |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for rows, bare, plain, tracked in rows_out:
+        mlflow_cells = (
+            f"{tracked['wall']:.2f} s | {tracked['wall'] / bare['wall']:.2f}x"
+            if tracked
+            else "n/a | n/a"
+        )
+        peaks = f"{bare['peak_mib']:.0f} / {plain['peak_mib']:.0f}" + (
+            f" / {tracked['peak_mib']:.0f}" if tracked else ""
+        )
+        print(
+            f"| {rows:,} | {bare['wall']:.2f} s | {plain['wall']:.2f} s | "
+            f"{plain['wall'] / bare['wall']:.2f}x | {mlflow_cells} | {peaks} |"
+        )
+    print(f"\n`{project.name} --help` start-up: median {statistics.median(help_runs):.3f} s over 10 runs")
+
+
+if __name__ == "__main__":
+    main()
