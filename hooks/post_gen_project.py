@@ -22,7 +22,9 @@ OWNED_PATHS: dict[tuple[str, str], list[str]] = {
     ("serving", "fastapi"): ["src/{package}/api.py", "tests/test_api.py"],
     ("ci", "github"): [".github"],
     ("ci", "gitlab"): [".gitlab-ci.yml"],
-    ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore", "params.yaml"],
+    ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore"],
+    # DVC refuses to manage a folder that git tracks files in.
+    ("data_versioning", "none"): ["models/.gitkeep"],
     ("docker", "yes"): ["Dockerfile", ".dockerignore"],
 }
 

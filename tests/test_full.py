@@ -11,12 +11,38 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import Bake, run
 from matrix import FULL_TIER, Answers, label, resolved
 
 pytestmark = pytest.mark.full
 
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
+
+
+def ci_commands(root: Path) -> list[list[str]]:
+    """The shell steps of the baked CI files that need no CI service, in order."""
+    lines: list[str] = []
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    if workflow.is_file():
+        for job in yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"].values():
+            lines += [step["run"] for step in job["steps"] if "run" in step]
+    gitlab = root / ".gitlab-ci.yml"
+    if gitlab.is_file():
+        for name, job in yaml.safe_load(gitlab.read_text(encoding="utf-8")).items():
+            if isinstance(job, dict) and name != "container-image":
+                lines += job.get("before_script", []) + job.get("script", [])
+    commands = []
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        if words and words[0] == "uv" and words not in commands:
+            commands.append(words)
+    return commands
+
+
+def covered_by_full_nox(command: list[str]) -> bool:
+    """`uv run nox -s lint typecheck` and the like: already run as part of `uv run nox`."""
+    return command[:4] == ["uv", "run", "nox", "-s"]
 
 
 def readme_commands(root: Path) -> list[list[str]]:
@@ -45,6 +71,13 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
     assert ["uv", "run", "nox"] in commands
     for command in commands:
         run(command, root)
+    for command in ci_commands(root):
+        if command not in commands and not covered_by_full_nox(command):
+            run(command, root)  # e.g. `uv sync --locked`, `uv build`
+
+    if resolved(answers)["data_versioning"] == "dvc":
+        again = run(["uv", "run", "dvc", "repro"], root)
+        assert "Data and pipelines are up to date" in again.stdout + again.stderr
 
     assert (root / "uv.lock").is_file(), "uv sync locks the environment"
     assert (root / "models" / "latest").is_file(), "train marks a good model"

@@ -30,7 +30,6 @@ COMMON_FILES = {
     "data/raw/.gitkeep",
     "data/sample/README.md",
     "docs/project_charter.md",
-    "models/.gitkeep",
     "noxfile.py",
     "pyproject.toml",
     "reports/.gitkeep",
@@ -69,6 +68,15 @@ OPTION_FILES: dict[tuple[str, str], set[str]] = {
     ("task", "regression"): {"data/sample/house_prices.csv"},
     ("serving", "fastapi"): {"src/{package}/api.py", "tests/test_api.py"},
     ("experiment_tracking", "mlflow"): {"src/{package}/tracking.py", "tests/test_tracking.py"},
+    ("ci", "github"): {
+        ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
+        ".github/dependabot.yml",
+    },
+    ("ci", "gitlab"): {".gitlab-ci.yml"},
+    ("data_versioning", "dvc"): {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore"},
+    ("docker", "yes"): {"Dockerfile", ".dockerignore"},
+    ("data_versioning", "none"): {"models/.gitkeep"},
 }
 
 
@@ -111,6 +119,43 @@ def test_bake_is_complete_clean_and_parses(bake: Bake, answers: Answers) -> None
     assert (root / ".git").is_dir() == (resolved(answers)["git_init"] == "yes")
     ruff(root)
     validate_pyproject(root)
+    check_ci_and_container(root, resolved(answers))
+
+
+def tool(name: str) -> str:
+    """A command-line tool installed beside the test runner's Python."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def check_ci_and_container(root: Path, chosen: Answers) -> None:
+    """CI files against their schemas (and zizmor), the Dockerfile against hadolint."""
+    commands: list[list[str]] = []
+    if chosen["ci"] == "github":
+        workflows = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.yml"))
+        commands += [
+            [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows],
+            [
+                tool("check-jsonschema"),
+                "--builtin-schema",
+                "vendor.dependabot",
+                str(root / ".github" / "dependabot.yml"),
+            ],
+            [tool("zizmor"), "--offline", "--no-progress", *workflows],
+        ]
+    if chosen["ci"] == "gitlab":
+        commands.append(
+            [
+                tool("check-jsonschema"),
+                "--builtin-schema",
+                "vendor.gitlab-ci",
+                str(root / ".gitlab-ci.yml"),
+            ]
+        )
+    if chosen["docker"] == "yes":
+        commands.append([tool("hadolint"), str(root / "Dockerfile")])
+    for command in commands:
+        result = subprocess.run(command, capture_output=True, text=True, cwd=root)
+        assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}{result.stderr}"
 
 
 def ruff(root: Path) -> None:

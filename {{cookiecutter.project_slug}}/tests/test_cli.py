@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -61,10 +62,39 @@ def test_train_predict_evaluate_end_to_end(
     assert len(pd.read_csv(tmp_path / "p.csv")) == 10
 
     evaluated = runner.invoke(
-        app, ["evaluate", "-c", str(config_path), "--data", str(config.data.path)]
+        app,
+        [
+            "evaluate",
+            "-c",
+            str(config_path),
+            "--data",
+            str(config.data.path),
+            "--output",
+            str(tmp_path / "evaluation.json"),
+        ],
     )
     assert evaluated.exit_code == 0, evaluated.output
     assert '"model_version"' in evaluated.output
+    assert json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))["model_version"]
+
+
+def test_ingest_writes_a_validated_copy(config: Config, tmp_path: Path) -> None:
+    output = tmp_path / "dataset.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            "-c",
+            str(write(config, tmp_path)),
+            "-i",
+            str(config.data.path),
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ingested = pd.read_parquet(output)
+    assert list(ingested.columns) == [*config.data.feature_names, config.data.target.name]
 
 
 def test_validate_reports_a_valid_file(config: Config, tmp_path: Path) -> None:

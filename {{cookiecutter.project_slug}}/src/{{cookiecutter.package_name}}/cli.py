@@ -100,6 +100,22 @@ def validate(
 
 @app.command()
 @reports_errors
+def ingest(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="Raw CSV or Parquet file.")],
+    output_path: Annotated[Path, typer.Option("--output", "-o", help="Validated copy to write.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Validate labelled data and write the configured columns, typed, to a new file."""
+    from .config import load_config
+    from .data import load_dataset, write_table
+
+    frame = load_dataset(load_config(config).data, input_path)
+    write_table(frame, output_path)
+    typer.echo(f"wrote {len(frame)} validated rows to {output_path}")
+
+
+@app.command()
+@reports_errors
 def train(
     config: ConfigOption = DEFAULT_CONFIG,
     data: Annotated[Path | None, typer.Option(help="Training data; default: data.path.")] = None,
@@ -122,6 +138,9 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="Labelled CSV or Parquet file.")],
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Also write the metrics to this JSON file.")
+    ] = None,
 ) -> None:
     """Score a saved model on labelled data and print the metrics as JSON."""
     from .config import load_config
@@ -139,7 +158,12 @@ def evaluate(
         frame[settings.data.feature_names],
         frame[settings.data.target.name],
     )
-    typer.echo(json.dumps({"model_version": saved.version, **scores}, indent=2))
+    result = {"model_version": saved.version, **scores}
+    if output is not None:
+        from .artifacts import write_json
+
+        write_json(output, result)
+    typer.echo(json.dumps(result, indent=2))
 
 
 @app.command()
