@@ -39,3 +39,10 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     install_group(session, "test")
     session.run("pytest", "-n", "auto", "--durations=15", *session.posargs)
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """Time a baked project's `train` against a bare script; prints the README table."""
+    install_group(session, "bench")
+    session.run("python", "scripts/benchmark.py", *session.posargs)

@@ -52,10 +52,17 @@ def user_env() -> dict[str, str]:
     return env
 
 
-def run(command: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], cwd: Path, timeout: float = 900, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``command`` like a user in ``cwd``; fail the test with its output if it fails."""
     result = subprocess.run(
-        command, cwd=cwd, env=user_env(), capture_output=True, text=True, timeout=timeout
+        command,
+        cwd=cwd,
+        env={**user_env(), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if result.returncode != 0:
         pytest.fail(
