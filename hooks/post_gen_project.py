@@ -21,7 +21,7 @@ OWNED_PATHS: dict[tuple[str, str], list[str]] = {
     ("experiment_tracking", "mlflow"): ["src/{package}/tracking.py", "tests/test_tracking.py"],
     ("serving", "fastapi"): ["src/{package}/api.py", "tests/test_api.py"],
     ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
     ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore"],
     # DVC refuses to manage a folder that git tracks files in.
     ("data_versioning", "none"): ["models/.gitkeep"],
@@ -47,6 +47,33 @@ def prune(root: Path, answers: dict[str, str]) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def cruft_record(answers: dict[str, str]) -> dict[str, object] | None:
+    """What `cruft check` and `cruft update` need: template source, commit and answers.
+
+    None when the template is not a git checkout (a zip, say): there is no commit to
+    compare with. The answers replay later with ``git_init=no``: a re-render for an
+    update must not create a repository inside the one being updated.
+    """
+    git = shutil.which("git")
+    repo_dir = answers.get("_repo_dir")
+    if git is None or not repo_dir:
+        return None
+    head = subprocess.run([git, "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True)
+    if head.returncode != 0:
+        return None
+    template = answers["_template"]
+    if Path(template).expanduser().is_dir():
+        template = str(Path(repo_dir).resolve())
+    public = {key: value for key, value in answers.items() if not key.startswith("_")}
+    return {
+        "template": template,
+        "commit": head.stdout.strip(),
+        "checkout": answers.get("_checkout"),
+        "context": {"cookiecutter": {**public, "git_init": "no", "_template": template}},
+        "directory": None,
+    }
 
 
 def git_init(root: Path, author: str, email: str) -> bool:
@@ -93,6 +120,9 @@ def main() -> int:
     answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
     root = Path.cwd()
     prune(root, answers)
+    record = cruft_record(answers)
+    if record is not None:
+        (root / ".cruft.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if answers["git_init"] == "yes":
         git_init(root, answers["author_name"], answers["author_email"])
     print(next_steps(answers))

@@ -21,6 +21,7 @@ MATRIX = pairwise()
 LEFTOVER_JINJA = re.compile(r"{{\s*cookiecutter|{%-?\s|cookiecutter\.")
 
 COMMON_FILES = {
+    ".cruft.json",  # the template under test is a git checkout
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
@@ -72,8 +73,14 @@ OPTION_FILES: dict[tuple[str, str], set[str]] = {
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",
         ".github/dependabot.yml",
+        ".github/pull_request_template.md",
+        ".github/CODEOWNERS",
     },
-    ("ci", "gitlab"): {".gitlab-ci.yml"},
+    ("ci", "gitlab"): {
+        ".gitlab-ci.yml",
+        ".gitlab/merge_request_templates/Default.md",
+        ".gitlab/CODEOWNERS",
+    },
     ("data_versioning", "dvc"): {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore"},
     ("docker", "yes"): {"Dockerfile", ".dockerignore"},
     ("data_versioning", "none"): {"models/.gitkeep"},

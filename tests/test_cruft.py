@@ -1,0 +1,69 @@
+"""Template updates reach existing projects: bake from one commit, update to the next.
+
+A baked project records the template's source, commit and answers in `.cruft.json`, so
+`cruft check` tells when the template moved on and `cruft update` brings the change in.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+from matrix import TEMPLATE
+
+CHARTER = "{{cookiecutter.project_slug}}/docs/project_charter.md"
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cruft")), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_update_round_trip(tmp_path: Path) -> None:
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE,
+        template,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".nox", "__pycache__", "*_cache"),
+    )
+    git("init", "--quiet", "--initial-branch=main", cwd=template)
+    git("add", "--all", cwd=template)
+    git("commit", "--quiet", "-m", "first", cwd=template)
+    first = git("rev-parse", "HEAD", cwd=template)
+
+    project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    record = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["commit"] == first
+    assert record["context"]["cookiecutter"]["project_slug"] == project.name
+    assert git("status", "--porcelain", cwd=project) == "", "the bake is committed"
+    assert cruft("check", cwd=project).returncode == 0
+
+    charter = template / CHARTER
+    charter.write_text(
+        charter.read_text(encoding="utf-8") + "\n## Review cadence\n\nQuarterly.\n",
+        encoding="utf-8",
+    )
+    git("commit", "--quiet", "--all", "-m", "second", cwd=template)
+    second = git("rev-parse", "HEAD", cwd=template)
+
+    assert cruft("check", cwd=project).returncode != 0, "the project is behind the template"
+    updated = cruft("update", "--skip-apply-ask", "--allow-untracked-files", cwd=project)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "## Review cadence" in (project / "docs/project_charter.md").read_text(encoding="utf-8")
+    assert json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["commit"] == second
+    assert not (project / ".git" / "MERGE_HEAD").exists()
+    assert cruft("check", cwd=project).returncode == 0
