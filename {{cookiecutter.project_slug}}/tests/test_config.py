@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.config import (
+    CategoricalColumn,
     Config,
     load_config,
 )
@@ -69,3 +70,14 @@ def test_fingerprint_follows_the_settings(base_config: Config) -> None:
     changed = base_config.model_copy(update={"seed": base_config.seed + 1})
     assert base_config.fingerprint() == base_config.model_copy().fingerprint()
     assert base_config.fingerprint() != changed.fingerprint()
+
+
+def test_numeric_category_codes_need_no_quotes(tmp_path: Path, base_config: Config) -> None:
+    data = base_config.data.model_dump(mode="json")
+    data["features"].append({"name": "segment", "type": "categorical", "allowed": [1, 2, True]})
+    path = tmp_path / "config.yaml"
+    raw = {**base_config.model_dump(mode="json"), "data": data}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    segment = load_config(path).data.features[-1]
+    assert isinstance(segment, CategoricalColumn)
+    assert segment.allowed == ["1", "2", "True"]

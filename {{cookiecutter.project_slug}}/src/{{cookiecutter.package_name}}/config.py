@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -52,6 +52,18 @@ class CategoricalColumn(Section):
     type: Literal["categorical"]
     nullable: bool = False
     allowed: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("allowed", mode="before")
+    @classmethod
+    def _as_text(cls, values: Any) -> Any:
+        """Categories are compared as text, so numeric codes such as `[1, 2]` need no quotes.
+
+        YAML reads unquoted yes/no/true/false as booleans; they become "True"/"False",
+        as a boolean data column does. Quote "yes"/"no" when the data holds those words.
+        """
+        if isinstance(values, list):
+            return [str(value) for value in values]
+        return values
 
 
 Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
