@@ -75,6 +75,12 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
         if command not in commands and not covered_by_full_nox(command):
             run(command, root)  # e.g. `uv sync --locked`, `uv build`
 
+    if resolved(answers)["experiment_tracking"] == "none":
+        lock = (root / "uv.lock").read_text(encoding="utf-8")
+        assert 'name = "mlflow' not in lock, "no MLflow in the locked dependencies"
+        sources = [p.read_text(encoding="utf-8") for p in (root / "src").rglob("*.py")]
+        assert not any("mlflow" in text for text in sources), "no MLflow in the code"
+
     if resolved(answers)["data_versioning"] == "dvc":
         again = run(["uv", "run", "dvc", "repro"], root)
         assert "Data and pipelines are up to date" in again.stdout + again.stderr

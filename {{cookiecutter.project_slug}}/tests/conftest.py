@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+{% if cookiecutter.experiment_tracking == "mlflow" %}from collections.abc import Iterator
+{% endif %}from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -38,12 +38,16 @@ def isolated(config: Config, root: Path) -> Config:
     return config.model_copy(update=update)
 
 
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_outside_settings() -> Iterator[None]:
     """Tests never write to a tracking server or store named in the user's environment."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         yield
+{%- endif %}
 
 
 @pytest.fixture(scope="session")

@@ -137,7 +137,7 @@ class QualityGate(Section):
 
 class ImportanceConfig(Section):
     repeats: int = Field(default=5, ge=1)
-    max_rows: int = Field(default=2000, ge=10)
+    max_rows: int = Field(default=1000, ge=10)
 
 
 class ModelCardConfig(Section):

@@ -20,8 +20,8 @@ MISSING_CATEGORY = "__missing__"
 def build_preprocessor(config: DataConfig) -> ColumnTransformer:
     """Impute and scale numeric columns; impute and one-hot encode categorical ones.
 
-    Categories never seen in training encode as all zeros instead of failing, and rare
-    ones are pooled, so a new value at serving time cannot break a prediction.
+    Categories never seen in training encode as all zeros instead of failing, so a new
+    value at serving time cannot break a prediction.
     """
     categorical = [c.name for c in config.features if isinstance(c, CategoricalColumn)]
     numeric = [c.name for c in config.features if not isinstance(c, CategoricalColumn)]
@@ -33,9 +33,7 @@ def build_preprocessor(config: DataConfig) -> ColumnTransformer:
             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
             (
                 "encode",
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False
-                ),
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
             ),
         ]
     )

@@ -157,7 +157,7 @@ def log_training(
             "mlflow_run_id",
             active.info.run_id,
         )
-        return promote(config, str(version.version), test_rows)
+        return promote(config, str(version.version), test_rows, challenger=pipeline)
 
 
 def load_version(config: Config, version: str) -> SavedModel:
@@ -213,24 +213,28 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
 
 
-def promote(config: Config, version: str, held_out: pd.DataFrame) -> Promotion:
-    """Give ``version`` the champion alias if it beats the champion on ``held_out``."""
+def promote(
+    config: Config, version: str, held_out: pd.DataFrame, challenger: Any = None
+) -> Promotion:
+    """Give ``version`` the champion alias if it beats the champion on ``held_out``.
+
+    ``challenger`` is the version's model when the caller already holds it in memory.
+    """
     with session(config) as client:
         name = config.tracking.registered_model
         rule = config.tracking.promotion
         features, target = held_out[config.data.feature_names], held_out[config.data.target.name]
 
-        def measure(candidate: str) -> float:
-            return score(config.task, load_version(config, candidate).model, features, target)[
-                rule.metric
-            ]
+        def measure(model: Any) -> float:
+            return score(config.task, model, features, target)[rule.metric]
 
-        challenger_score = measure(version)
+        model = challenger if challenger is not None else load_version(config, version).model
+        challenger_score = measure(model)
         champion = _champion(client, name)
         if champion is None or champion == version:
             _crown(client, name, version, _history(client, name))
             return Promotion(version, True, rule.metric, challenger_score, None, None)
-        champion_score = measure(champion)
+        champion_score = measure(load_version(config, champion).model)
         promoted = is_better(
             config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
         )
