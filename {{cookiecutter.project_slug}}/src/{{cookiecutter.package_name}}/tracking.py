@@ -37,6 +37,7 @@ from .evaluate import is_better, score
 
 CHAMPION = "champion"
 SQLITE = "sqlite:///"
+SIGNATURE_ROWS = 100
 HISTORY_TAG = "champion_history"
 
 
@@ -109,7 +110,8 @@ def log_training(
     with session(config) as client:
         retrying(lambda: mlflow.set_experiment(config.tracking.experiment))
         metadata = run.metadata
-        features = test_rows[config.data.feature_names]
+        # A sample is enough to describe the model's inputs and outputs.
+        features = test_rows[config.data.feature_names].head(SIGNATURE_ROWS)
         with mlflow.start_run(run_name=run.run_id) as active:
             mlflow.log_params(
                 _flat(
@@ -133,6 +135,8 @@ def log_training(
                 source=metadata["data"]["path"],
                 targets=config.data.target.name,
                 name="training",
+                # The data file's own hash: no second pass over the rows.
+                digest=metadata["data"]["sha256"][:8],
             )
             mlflow.log_input(dataset, context="training")
             logged = mlflow.sklearn.log_model(
