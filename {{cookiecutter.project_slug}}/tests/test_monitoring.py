@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.config import (
 )
 from {{ cookiecutter.package_name }}.errors import CheckFailedError
 from {{ cookiecutter.package_name }}.monitoring import monitor
+from {{ cookiecutter.package_name }}.train import TrainingRun
 
 
 def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
@@ -48,3 +49,26 @@ def test_shifted_batch_raises_the_alert(
     saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
     assert saved["alert"] is True
     assert all(feature["drifted"] for feature in saved["features"])
+
+
+def test_labelled_current_rows_get_scored(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, run = trained
+    current = tmp_path / "current.csv"
+    sample.sample(frac=0.3, random_state=2).to_csv(current, index=False)
+    report = monitor(config, config.data.path, current, tmp_path / "report")
+    assert report.model_version == run.run_id
+    assert report.performance is not None
+    assert set(report.performance) == set(run.metrics)
+    assert "Performance of model" in (tmp_path / "report" / "drift.html").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_unlabelled_rows_get_no_scores(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    current = tmp_path / "current.csv"
+    sample.drop(columns=config.data.target.name).to_csv(current, index=False)
+    assert monitor(config, config.data.path, current, tmp_path / "report").performance is None

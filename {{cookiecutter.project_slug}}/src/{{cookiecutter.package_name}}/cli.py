@@ -202,13 +202,17 @@ def monitor(
     output_dir: Annotated[Path, typer.Option(help="Where drift.json and drift.html go.")] = Path(
         "reports/monitoring"
     ),
+    model: ModelOption = None,
 ) -> None:
-    """Compare current data with the reference; exit 3 when the features drift."""
+    """Compare current data with the reference; exit 3 when the features drift.
+
+    When the current rows carry the target, the report also scores the model on them.
+    """
     from .config import load_config
     from .monitoring import monitor as measure_drift
 
     settings = load_config(config)
-    report = measure_drift(settings, reference or settings.data.path, current, output_dir)
+    report = measure_drift(settings, reference or settings.data.path, current, output_dir, model)
     typer.echo(
         f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from scipy import stats
 from .artifacts import atomic_write_text, write_json
 from .config import CategoricalColumn, Config
 from .data import read_table, validate
-from .errors import CheckFailedError, DataError
+from .errors import CheckFailedError, DataError, ModelNotFoundError
 
 BINS = 10
 MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
@@ -50,6 +50,9 @@ class DriftReport:
     alert: bool
     reference_rows: int
     current_rows: int
+    # Scores of the served model on the current rows, when they carry the target.
+    performance: dict[str, float] | None = None
+    model_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,6 +135,20 @@ def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def performance_section(report: DriftReport) -> str:
+    if not report.performance:
+        return ""
+    rows = "".join(
+        f"<tr><td>{name}</td><td>{value:.4f}</td></tr>"
+        for name, value in report.performance.items()
+    )
+    version = html.escape(report.model_version or "")
+    return (
+        f"<h2>Performance of model {version} on the current rows</h2>"
+        f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>"
+    )
+
+
 def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFrame) -> str:
     """A self-contained HTML page: verdict, per-feature table and one plot per feature."""
     verdict = "DRIFT DETECTED" if report.alert else "no drift"
@@ -152,24 +169,53 @@ def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFr
 <p>Reference rows: {report.reference_rows}; current rows: {report.current_rows};
 drifted features: {report.drifted_share:.0%}.</p>
 <table><tr><th>feature</th><th>test</th><th>p-value</th><th>PSI</th><th>drifted</th></tr>{rows}</table>
+{performance_section(report)}
 <h2>Distributions</h2>{plots}
 </body></html>
 """
 
 
+def performance(
+    config: Config, labelled: pd.DataFrame, source: str, model: str | None
+) -> dict[str, Any]:
+    """How the model scores on current rows that carry the true outcome (empty: no model)."""
+    from .evaluate import score
+    from .predict import load_for_inference
+
+    rows = labelled[labelled[config.data.target.name].notna()]
+    if len(rows) < 2:
+        return {}
+    try:
+        saved = load_for_inference(config, model)
+    except ModelNotFoundError:
+        return {}
+    checked = validate(rows, config.data, with_target=True, source=source)
+    features, target = checked[config.data.feature_names], checked[config.data.target.name]
+    return {
+        "performance": score(config.task, saved.model, features, target),
+        "model_version": saved.version,
+    }
+
+
 def monitor(
-    config: Config, reference_path: Path, current_path: Path, output_dir: Path
+    config: Config,
+    reference_path: Path,
+    current_path: Path,
+    output_dir: Path,
+    model: str | None = None,
 ) -> DriftReport:
     """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift."""
     reference = validate(
         read_table(reference_path), config.data, with_target=False, source=str(reference_path)
     )
-    current = validate(
-        read_table(current_path), config.data, with_target=False, source=str(current_path)
-    )
+    current_rows = read_table(current_path)
+    current = validate(current_rows, config.data, with_target=False, source=str(current_path))
     if len(current) < 2:
         raise DataError(f"{current_path}: at least two rows are needed to measure drift")
     report = drift_report(reference, current, config)
+    if config.data.target.name in current_rows.columns:
+        scored = performance(config, current_rows, str(current_path), model)
+        report = replace(report, **scored)
     write_json(output_dir / "drift.json", report.to_dict())
     atomic_write_text(output_dir / "drift.html", render_html(report, reference, current))
     if report.alert:
