@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmark import bake, user_env  # noqa: E402
+from benchmark import bake, user_env
 
 # Runs inside the baked project's environment: it has the package, httpx and pandas.
 CLIENT = """
@@ -85,7 +85,9 @@ def main() -> None:
     import json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, help="an already baked project with serving=fastapi")
+    parser.add_argument(
+        "--project", type=Path, help="an already baked project with serving=fastapi"
+    )
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
@@ -107,7 +109,11 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while subprocess.run(
-            [str(project / ".venv" / "bin" / "python"), "-c", f"import httpx; httpx.get('{url}/ready').raise_for_status()"],
+            [
+                str(project / ".venv" / "bin" / "python"),
+                "-c",
+                f"import httpx; httpx.get('{url}/ready').raise_for_status()",
+            ],
             capture_output=True,
         ).returncode:
             if time.monotonic() > deadline or server.poll() is not None:
@@ -132,7 +138,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    print("| records per request | in-process p50 | HTTP p50 | HTTP p99 | p50 ratio | throughput (requests/s, records/s) |")
+    print(
+        "| records per request | in-process p50 | HTTP p50 | HTTP p99 | p50 ratio | throughput (requests/s, records/s) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for row in json.loads(done.stdout):
         print(
@@ -140,7 +148,9 @@ def main() -> None:
             f"{row['http_p99'] * 1000:.1f} ms | {row['http_p50'] / row['local_p50']:.2f}x | "
             f"{row['throughput']:.0f}, {row['throughput'] * row['size']:.0f} |"
         )
-    print(f"\n{args.requests} sequential requests per size; throughput with {args.clients} concurrent clients.")
+    print(
+        f"\n{args.requests} sequential requests per size; throughput with {args.clients} concurrent clients."
+    )
 
 
 if __name__ == "__main__":

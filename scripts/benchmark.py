@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from make_sample_data import churn  # noqa: E402
+from make_sample_data import churn
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
@@ -145,7 +145,9 @@ def main() -> None:
         plain = measure([str(command), "train", "-c", str(configs[False])], project, args.repeats)
         tracked = None
         if "tracking" in base:
-            tracked = measure([str(command), "train", "-c", str(configs[True])], project, args.repeats)
+            tracked = measure(
+                [str(command), "train", "-c", str(configs[True])], project, args.repeats
+            )
         rows_out.append((rows, bare, plain, tracked))
         print(f"{rows} rows done", file=sys.stderr)
 
@@ -155,7 +157,9 @@ def main() -> None:
         subprocess.run([str(command), "--help"], cwd=project, env=user_env(), capture_output=True)
         help_runs.append(time.perf_counter() - start)
 
-    print("| rows | bare script | `train` | ratio | `train` + MLflow | ratio | peak MiB bare / train / + MLflow |")
+    print(
+        "| rows | bare script | `train` | ratio | `train` + MLflow | ratio | peak MiB bare / train / + MLflow |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for rows, bare, plain, tracked in rows_out:
         mlflow_cells = (
@@ -170,7 +174,9 @@ def main() -> None:
             f"| {rows:,} | {bare['wall']:.2f} s | {plain['wall']:.2f} s | "
             f"{plain['wall'] / bare['wall']:.2f}x | {mlflow_cells} | {peaks} |"
         )
-    print(f"\n`{project.name} --help` start-up: median {statistics.median(help_runs):.3f} s over 10 runs")
+    print(
+        f"\n`{project.name} --help` start-up: median {statistics.median(help_runs):.3f} s over 10 runs"
+    )
 
 
 if __name__ == "__main__":
