@@ -1,6 +1,8 @@
 """Reject answers that would bake a broken project, before any file is written.
 
-Cookiecutter runs this with the answers rendered in. Each problem is reported on one
+Cookiecutter runs this with the answers rendered in. The options with a fixed set of
+values are free text to cookiecutter (its own choice check ends in a traceback), so this
+hook checks them against ``_choices`` in cookiecutter.json. Each problem is reported on one
 line naming the field and what is allowed; a non-zero exit makes cookiecutter delete
 the half-made project folder. The checks are plain functions so the template's tests
 import them directly.
@@ -54,17 +56,6 @@ DEPENDENCY_IMPORTS = frozenset(
         "test",
     ]
 )
-CHOICES = {
-    "python_version": ("3.11", "3.12", "3.13"),
-    "task": ("classification", "regression"),
-    "experiment_tracking": ("mlflow", "none"),
-    "serving": ("fastapi", "none"),
-    "ci": ("github", "gitlab", "none"),
-    "data_versioning": ("none", "dvc"),
-    "docker": ("yes", "no"),
-    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
-    "git_init": ("yes", "no"),
-}
 ONE_LINE_FIELDS = ("project_name", "description", "author_name", "author_email")
 
 
@@ -109,7 +100,8 @@ def problems(answers: dict[str, object]) -> list[str]:
         found.append(
             f"author_email {email!r} does not look like an e-mail address (name@example.com)"
         )
-    for field, allowed in CHOICES.items():
+    choices: dict[str, list[str]] = answers["_choices"]  # type: ignore[assignment]
+    for field, allowed in choices.items():
         value = str(answers.get(field, ""))
         if value not in allowed:
             found.append(f"{field} {value!r} is not one of: {', '.join(allowed)}")

@@ -13,11 +13,7 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
-CHOICES: dict[str, list[str]] = {
-    key: value
-    for key, value in COOKIECUTTER.items()
-    if isinstance(value, list) and key != "_extensions"
-}
+CHOICES: dict[str, list[str]] = COOKIECUTTER["_choices"]
 Answers = dict[str, str]
 
 # Chosen so every value appears at least once and the options that change the same files
@@ -57,8 +53,8 @@ FULL_TIER: list[Answers] = [
 
 
 def resolved(answers: Answers) -> Answers:
-    """``answers`` with every unset choice at its default (the first value)."""
-    return {key: answers.get(key, values[0]) for key, values in CHOICES.items()}
+    """``answers`` with every unset choice at its default."""
+    return {key: answers.get(key, COOKIECUTTER[key]) for key in CHOICES}
 
 
 def pairwise() -> list[Answers]:

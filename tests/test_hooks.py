@@ -17,6 +17,7 @@ GOOD = {
     "author_name": "Data Team",
     "author_email": "data@example.com",
     **resolved({}),
+    "_choices": CHOICES,
 }
 
 

@@ -206,6 +206,19 @@ AWKWARD = {
 }
 
 
+def cookiecutter_cli(
+    *arguments: str, cwd: Path, typed: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``cookiecutter`` command on the template as a user would, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", str(TEMPLATE), *arguments],
+        input=typed,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
 def test_awkward_free_text_bakes_verbatim(bake: Bake) -> None:
     root = bake(**AWKWARD, git_init="yes")
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -239,6 +252,11 @@ BAD_ANSWERS = [
     (["author_email=nobody"], "author_email"),
     (["project_name=123"], "project_slug"),
     (["description=two\nlines"], "description"),
+    (["python_version=3.9"], "python_version"),
+    (["docker=maybe"], "docker"),
+    (["task=clustering"], "task"),
+    (["license=GPL-3.0"], "license"),
+    (["ci=jenkins", "serving=flask"], "ci"),
 ]
 
 
@@ -246,21 +264,7 @@ BAD_ANSWERS = [
 def test_bad_answer_fails_cleanly(tmp_path: Path, answers: list[str], field: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cookiecutter",
-            str(TEMPLATE),
-            "--no-input",
-            "-o",
-            str(out),
-            *answers,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    result = cookiecutter_cli("--no-input", "-o", str(out), *answers, cwd=tmp_path)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors, result.stderr + result.stdout
@@ -270,20 +274,39 @@ def test_bad_answer_fails_cleanly(tmp_path: Path, answers: list[str], field: str
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-@pytest.mark.parametrize("answer", ["python_version=3.9", "docker=maybe", "task=clustering"])
-def test_choice_outside_the_list_is_refused(tmp_path: Path, answer: str) -> None:
-    """Cookiecutter itself checks choices (with its own traceback); nothing may be left."""
-    out = tmp_path / "out"
-    out.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", str(TEMPLATE), "--no-input", "-o", str(out), answer],
-        capture_output=True,
-        text=True,
+def test_value_outside_an_options_list_names_the_allowed_values(tmp_path: Path) -> None:
+    result = cookiecutter_cli(
+        "--no-input", "-o", str(tmp_path), "python_version=3.9", "ci=jenkins", cwd=tmp_path
     )
-    field, value = answer.split("=")
     assert result.returncode != 0
-    assert f"{value} provided for choice variable {field}, but the choices are" in result.stderr
-    assert list(out.iterdir()) == []
+    assert "error: python_version '3.9' is not one of: 3.11, 3.12, 3.13" in result.stderr
+    assert "error: ci 'jenkins' is not one of: github, gitlab, none" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_answers_typed_at_the_prompts_bake(tmp_path: Path) -> None:
+    """What a user at a terminal does: Enter for the defaults, a typed value for the task."""
+    typed = {"task": "regression", "git_init": "no"}
+    from matrix import COOKIECUTTER
+
+    options = [key for key in COOKIECUTTER if not key.startswith("_")]
+    lines = [typed.get(option, "") for option in options]
+    result = cookiecutter_cli("-o", str(tmp_path), typed="\n".join(lines) + "\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path / "ml-project"
+    assert (root / "data/sample/house_prices.csv").is_file()
+    assert not (root / "data/sample/churn.csv").exists()
+    assert not (root / ".git").exists()
+
+
+def test_defaults_and_prompts_agree_with_the_choices() -> None:
+    from matrix import CHOICES, COOKIECUTTER
+
+    for option, values in CHOICES.items():
+        assert COOKIECUTTER[option] == values[0], f"{option}: the default must be listed first"
+        prompt = COOKIECUTTER["__prompts__"][option]
+        missing = [value for value in values if value not in prompt]
+        assert not missing, f"the prompt for {option} does not offer {missing}"
 
 
 def test_full_tier_uses_every_value_of_every_option() -> None:
