@@ -17,6 +17,7 @@ import json
 import logging
 import re
 
+from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment
 from jinja2.ext import Extension
 
@@ -49,6 +50,27 @@ def markdown_text(value: object) -> str:
     return " ".join(str(value).split())
 
 
+class FolderNameRejected(FailedHookException):
+    """A ``project_slug`` that cannot name the project folder.
+
+    Cookiecutter creates the folder before the pre-generation hook runs (an empty name
+    even reads as the existing "." directory), so this one check happens while the
+    answers are read. Cookiecutter's CLI prints this exception class as a single line
+    and exits with status 1.
+    """
+
+
+def folder_name(slug: object) -> str:
+    """``slug`` unchanged when it can name one new folder; otherwise a clear refusal."""
+    text = str(slug)
+    if text.strip(" .") and not any(separator in text for separator in "/\\"):
+        return text
+    raise FolderNameRejected(
+        f"error: project_slug {text!r} cannot name the project folder: give a project_name "
+        "with letters or digits, or a project_slug such as 'churn-model'"
+    )
+
+
 def keep_literal(source: str) -> str:
     """Turn every ``{`` into a Jinja expression printing ``{``, so nothing is evaluated."""
     return source.replace("{", '{{ "{" }}')
@@ -76,6 +98,7 @@ class TemplateFilters(Extension):
             yaml_string=yaml_string,
             python_string=python_string,
             markdown_text=markdown_text,
+            folder_name=folder_name,
         )
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:

@@ -257,6 +257,9 @@ BAD_ANSWERS = [
     (["task=clustering"], "task"),
     (["license=GPL-3.0"], "license"),
     (["ci=jenkins", "serving=flask"], "ci"),
+    (["project_name="], "project_slug"),
+    (["project_name=%} {{"], "project_slug"),
+    (["project_slug=.."], "project_slug"),
 ]
 
 
@@ -266,12 +269,25 @@ def test_bad_answer_fails_cleanly(tmp_path: Path, answers: list[str], field: str
     out.mkdir()
     result = cookiecutter_cli("--no-input", "-o", str(out), *answers, cwd=tmp_path)
     assert result.returncode != 0
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors, result.stderr + result.stdout
+    output = result.stderr + result.stdout
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert errors, output
     assert errors[0].startswith(f"error: {field} "), errors
-    assert "Traceback" not in result.stderr + result.stdout
+    assert "Traceback" not in output
     assert list(out.iterdir()) == [], "a failed bake leaves nothing behind"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_existing_project_folder_is_left_untouched(tmp_path: Path) -> None:
+    existing = tmp_path / "ml-project"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("mine", encoding="utf-8")
+    result = cookiecutter_cli("--no-input", "-o", str(tmp_path), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "already exists" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert [p.name for p in existing.iterdir()] == ["notes.txt"]
+    assert (existing / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_value_outside_an_options_list_names_the_allowed_values(tmp_path: Path) -> None:
