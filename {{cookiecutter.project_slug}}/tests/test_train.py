@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from {{ cookiecutter.package_name }}.artifacts import (
     load_run,
@@ -19,7 +22,10 @@ from {{ cookiecutter.package_name }}.config import (
 from {{ cookiecutter.package_name }}.errors import (
     CheckFailedError,
     ConfigError,
+    DataError,
 )
+from {{ cookiecutter.package_name }}.evaluate import class_codes
+from {{ cookiecutter.package_name }}.explain import feature_importance
 from {{ cookiecutter.package_name }}.train import (
     TrainingRun,
     train,
@@ -113,3 +119,27 @@ def test_bad_estimator_settings(
     with pytest.raises(ConfigError, match=message):
         train(broken)
     assert not config.paths.models.exists(), "a run that never trained leaves nothing behind"
+
+
+def test_importance_ranks_the_column_the_target_depends_on_first(config: Config) -> None:
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame({"noise": rng.normal(size=2000), "signal": rng.normal(size=2000)})
+    model: LinearRegression | LogisticRegression
+    if config.task == "regression":
+        target = pd.Series(3 * features["signal"] + rng.normal(scale=0.1, size=2000))
+        model = LinearRegression()
+    else:
+        target = pd.Series(np.where(features["signal"] > 0, "yes", "no"))
+        model = LogisticRegression()
+    model.fit(features, target)
+    importance = feature_importance(model, features, target, config)
+    assert list(importance) == ["signal", "noise"]
+    assert importance["signal"] > 0.3
+    assert abs(importance["noise"]) < 0.02
+    assert feature_importance(model, features, target, config) == importance, "seeded"
+
+
+def test_a_class_the_model_never_saw_is_a_data_error() -> None:
+    assert class_codes(pd.Series(["no", "yes", "no"]), ["no", "yes"]).tolist() == [0, 1, 0]
+    with pytest.raises(DataError, match="not trained on: maybe"):
+        class_codes(pd.Series(["no", "maybe"]), ["no", "yes"])

@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import skops.io
-
 from .errors import ModelNotFoundError
 
 MODEL_FILE = "model.skops"
@@ -80,7 +78,13 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
         raise
 
 
+# skops is imported where it is used: it takes half a second to load, and commands that
+# only read or write JSON here should not pay for it.
+
+
 def save_model(model: Any, path: Path) -> None:
+    import skops.io
+
     skops.io.dump(model, path)
 
 
@@ -93,11 +97,15 @@ def _allowed(untrusted: list[str], source: str) -> list[str]:
 
 def trusted_types(model: Any) -> list[str]:
     """The types skops must be told to trust for ``model``: only allowed ones."""
+    import skops.io
+
     return _allowed(skops.io.get_untrusted_types(data=skops.io.dumps(model)), "model")
 
 
 def load_model(path: Path) -> Any:
     """Load a skops file, trusting only scikit-learn, NumPy and builtin types."""
+    import skops.io
+
     return skops.io.load(path, trusted=_allowed(skops.io.get_untrusted_types(file=path), str(path)))
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn import metrics
 
 from .config import METRICS, QualityGate, Task
+from .errors import DataError
 
 
 def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
@@ -22,16 +23,32 @@ def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> 
         }
     probabilities = model.predict_proba(features)
     classes = list(model.classes_)
+    # Metrics on integer class codes: scikit-learn sorts string labels on every call.
+    truth = class_codes(target, classes)
+    guessed = class_codes(pd.Series(predicted, index=target.index), classes)
+    codes = list(range(len(classes)))
     if len(classes) == 2:
-        auc = metrics.roc_auc_score(target == classes[1], probabilities[:, 1])
+        auc = metrics.roc_auc_score(truth == 1, probabilities[:, 1])
     else:
-        auc = metrics.roc_auc_score(target, probabilities, multi_class="ovr", labels=classes)
+        auc = metrics.roc_auc_score(truth, probabilities, multi_class="ovr", labels=codes)
     return {
-        "accuracy": float(metrics.accuracy_score(target, predicted)),
-        "f1_macro": float(metrics.f1_score(target, predicted, average="macro")),
+        "accuracy": float(metrics.accuracy_score(truth, guessed)),
+        "f1_macro": float(metrics.f1_score(truth, guessed, average="macro", labels=codes)),
         "roc_auc": float(auc),
-        "log_loss": float(metrics.log_loss(target, probabilities, labels=classes)),
+        "log_loss": float(metrics.log_loss(truth, probabilities, labels=codes)),
     }
+
+
+def class_codes(labels: pd.Series, classes: list[Any]) -> np.ndarray:
+    """Each label's position in ``classes``; a label the model never saw is a data error."""
+    codes: np.ndarray = pd.Index(classes).get_indexer(labels)
+    if (codes < 0).any():
+        unseen = ", ".join(map(str, pd.unique(labels[codes < 0])[:5]))
+        known = ", ".join(map(str, classes))
+        raise DataError(
+            f"target holds classes the model was not trained on: {unseen} (known: {known})"
+        )
+    return codes
 
 
 def gate_failures(scores: dict[str, float], gate: QualityGate) -> list[str]:

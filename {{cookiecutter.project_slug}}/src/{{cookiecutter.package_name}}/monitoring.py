@@ -107,12 +107,11 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config)
 
 
 def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
-    import matplotlib
+    """Reference against current distribution of one column, as base64 PNG for the page."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(5, 2.6))
+    figure = Figure(figsize=(5, 2.6), layout="tight")
+    axes = figure.add_subplot()
     if pd.api.types.is_numeric_dtype(reference):
         bins = np.histogram_bin_edges(pd.concat([reference, current]).dropna(), bins=20).tolist()
         axes.hist(reference.dropna(), bins=bins, alpha=0.55, density=True, label="reference")
@@ -125,13 +124,14 @@ def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
             }
         ).fillna(0)
         shares = shares.sort_values("reference", ascending=False).head(MAX_BARS)
-        shares.plot.bar(ax=axes, alpha=0.8)
+        positions = np.arange(len(shares))
+        for offset, side in ((-0.2, "reference"), (0.2, "current")):
+            axes.bar(positions + offset, shares[side], width=0.4, alpha=0.8, label=side)
+        axes.set_xticks(positions, [str(value) for value in shares.index], rotation=30, ha="right")
     axes.set_title(name)
     axes.legend()
-    figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
