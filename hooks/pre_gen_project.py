@@ -50,6 +50,7 @@ DEPENDENCY_IMPORTS = frozenset(
         "uvicorn",
         "yaml",
         "httpx",
+        "httpx2",
         "dvc",
         "cruft",
         "tests",

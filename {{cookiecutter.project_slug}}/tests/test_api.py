@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pandas as pd
 import pytest
 import schemathesis
@@ -184,14 +184,14 @@ def test_real_server_over_http(served: Config, sample: pd.DataFrame, tmp_path: P
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                if httpx2.get(f"{base}/ready", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.2)
-        response = httpx.post(
+        response = httpx2.post(
             f"{base}/predict", json={"records": records(sample, served, 2)}, timeout=10
         )
         assert response.status_code == 200
