@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import metrics
 
 from .config import CategoricalColumn, Config, DataConfig
 
@@ -47,9 +48,8 @@ def feature_importance(
 
 def _score(truth: np.ndarray, predicted: np.ndarray, task: str) -> float:
     if task == "regression":
-        spread = float(np.sum((truth - truth.mean()) ** 2)) or 1.0
-        return 1.0 - float(np.sum((truth - predicted) ** 2)) / spread
-    return float(np.mean(truth == predicted))
+        return float(metrics.r2_score(truth, predicted))
+    return float(metrics.accuracy_score(truth, predicted))
 
 
 def plot_importance(importance: dict[str, float], path: Path) -> None:
