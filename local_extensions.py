@@ -9,6 +9,9 @@ key=value``) as a Jinja template, so a description such as ``uses {{ braces }}``
 fail to bake. ``preprocess`` keeps such answers literal; only strings that refer to
 ``cookiecutter`` inside a Jinja tag (the derived defaults in cookiecutter.json, file
 names, hooks) are rendered.
+
+``folder_name`` is the one check made while the answers are read rather than in the
+pre-generation hook: cookiecutter creates the project folder before that hook runs.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def drop_hook_traceback(record: logging.LogRecord) -> bool:
 
 
 class TemplateFilters(Extension):
-    """Registers the quoting filters and keeps command-line answers literal."""
+    """Registers the quoting filters and the folder-name check; keeps answers literal."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
