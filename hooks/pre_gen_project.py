@@ -28,7 +28,6 @@ DEPENDENCY_IMPORTS = frozenset(
         "fastapi",
         "hatchling",
         "joblib",
-        "matplotlib",
         "mlflow",
         "mypy",
         "nox",
@@ -43,7 +42,7 @@ DEPENDENCY_IMPORTS = frozenset(
         "pytest",
         "ruff",
         "scipy",
-        "skops",
+        "pil",  # Pillow imports as PIL; a case-insensitive file system would confuse them
         "sklearn",
         "starlette",
         "typer",

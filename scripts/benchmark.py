@@ -33,7 +33,7 @@ from make_sample_data import churn
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 # What `train` imports beyond the bare script: model format, schema checks, plotting, CLI.
-EXTRA_IMPORTS = ["skops.io", "pandera.pandas", "matplotlib.figure", "pydantic, yaml, typer"]
+EXTRA_IMPORTS = ["pandera.pandas", "PIL.ImageDraw, PIL.ImageFont", "pydantic, yaml, typer"]
 
 # Runs a command in a child process and reports its wall time and peak memory.
 MEASURE = """

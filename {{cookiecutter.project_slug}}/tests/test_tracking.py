@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from {{ cookiecutter.package_name }}.artifacts import MODEL_HASH
 from {{ cookiecutter.package_name }}.config import (
     Config,
     ModelConfig,
     QualityGate,
 )
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.errors import ModelNotFoundError, ProjectError
 from {{ cookiecutter.package_name }}.predict import load_for_inference
 from {{ cookiecutter.package_name }}.tracking import CHAMPION, rollback, session
 from {{ cookiecutter.package_name }}.train import train
@@ -116,6 +117,18 @@ def test_predict_loads_the_champion_from_the_registry(config: Config, sample: pd
     assert saved.version == run.run_id
     features = sample[config.data.feature_names].head(5)
     assert len(saved.model.predict(features)) == 5
+
+
+def test_registry_load_checks_the_hash_the_registry_keeps(config: Config) -> None:
+    """The registered version's hash, not the downloaded folder's, decides what loads."""
+    run = train(config)
+    name = config.tracking.registered_model
+    with session(config) as client:
+        version = client.get_model_version_by_alias(name, CHAMPION).version
+        assert client.get_model_version(name, version).tags[MODEL_HASH] == run.metadata[MODEL_HASH]
+        client.set_model_version_tag(name, version, MODEL_HASH, "0" * 64)
+    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
+        load_for_inference(config, f"models:/{name}@{CHAMPION}")
 
 
 def test_two_trainings_at_once_share_one_store(config: Config, tmp_path: Path) -> None:

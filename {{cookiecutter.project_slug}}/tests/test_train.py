@@ -36,7 +36,7 @@ def test_training_meets_the_gate_and_writes_the_run(trained: tuple[Config, Train
     config, run = trained
     assert run.passed
     for name in (
-        "model.skops",
+        "model.joblib",
         "metadata.json",
         "metrics.json",
         "config.yaml",
@@ -76,6 +76,7 @@ def test_same_seed_same_data_same_model(
     second = train(config)
     assert second.metrics == first.metrics
     assert second.metadata["model_fingerprint"] == first.metadata["model_fingerprint"]
+    assert second.metadata["model_sha256"] == first.metadata["model_sha256"]
 
 
 def test_saved_model_loads_and_matches(trained: tuple[Config, TrainingRun]) -> None:

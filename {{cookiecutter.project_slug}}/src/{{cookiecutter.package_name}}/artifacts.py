@@ -4,13 +4,17 @@ A run is assembled in a hidden staging folder and renamed into ``runs/`` in one 
 a crash never leaves a half-written run behind. ``latest`` names the newest run that
 passed the quality gate; it is replaced atomically too.
 
-Models are stored with skops rather than pickle: loading a pickle runs whatever code the
-file asks for, while skops only rebuilds the types it is told to trust (here scikit-learn
-and NumPy), so a tampered model file fails to load instead of taking over the machine.
+Models are pickled with joblib, the format scikit-learn documents, and the SHA-256 of the
+file is recorded in the run's metadata (and, with tracking, on the registered version).
+Unpickling runs whatever code the file asks for, so ``load_model`` hashes the bytes first
+and unpickles them only if they match: a truncated, corrupted or swapped model file is
+refused with a clear message instead of being executed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import secrets
@@ -25,9 +29,9 @@ from typing import Any
 
 from .errors import ModelNotFoundError
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
-TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.", "collections.")
+MODEL_HASH = "model_sha256"  # the metadata key holding the model file's SHA-256
 
 
 @dataclass(frozen=True)
@@ -78,35 +82,33 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
         raise
 
 
-# skops is imported where it is used: it takes half a second to load, and commands that
-# only read or write JSON here should not pay for it.
+def save_model(model: Any, path: Path) -> str:
+    """Write ``model`` to ``path``; return the file's SHA-256, which loading will demand."""
+    import joblib  # loaded on first use: commands that only read JSON never need it
+
+    joblib.dump(model, path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_model(model: Any, path: Path) -> None:
-    import skops.io
+def load_model(path: Path, expected_sha256: str) -> Any:
+    """Unpickle ``path`` only if its bytes hash to ``expected_sha256``.
 
-    skops.io.dump(model, path)
+    The bytes are read once, then hashed and unpickled from memory, so the file cannot
+    change between the check and the load.
+    """
+    import joblib
 
-
-def _allowed(untrusted: list[str], source: str) -> list[str]:
-    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
-    if refused:
-        raise ModelNotFoundError(f"{source}: refusing to load untrusted types {', '.join(refused)}")
-    return untrusted
-
-
-def trusted_types(model: Any) -> list[str]:
-    """The types skops must be told to trust for ``model``: only allowed ones."""
-    import skops.io
-
-    return _allowed(skops.io.get_untrusted_types(data=skops.io.dumps(model)), "model")
-
-
-def load_model(path: Path) -> Any:
-    """Load a skops file, trusting only scikit-learn, NumPy and builtin types."""
-    import skops.io
-
-    return skops.io.load(path, trusted=_allowed(skops.io.get_untrusted_types(file=path), str(path)))
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ModelNotFoundError(f"{path}: cannot read the model ({error.strerror})") from None
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != expected_sha256:
+        raise ModelNotFoundError(
+            f"{path}: refusing to unpickle: its SHA-256 {actual[:12]}... is not the "
+            f"{expected_sha256[:12]}... recorded when the model was trained"
+        )
+    return joblib.load(io.BytesIO(content))
 
 
 def mark_latest(models_dir: Path, run_id: str) -> None:
@@ -129,7 +131,23 @@ def resolve_run_dir(models_dir: Path, reference: str | None = None) -> Path:
     raise ModelNotFoundError(f"no model found at {reference!r} (a run folder or a run id)")
 
 
-def load_run(models_dir: Path, reference: str | None = None) -> SavedModel:
+def load_run(
+    models_dir: Path, reference: str | None = None, expected_sha256: str | None = None
+) -> SavedModel:
+    """Load a run's model and metadata; the model must match the hash the run recorded.
+
+    ``expected_sha256`` overrides the hash in the run's own metadata; the registry passes
+    the one it holds, so a run folder edited in the artifact store is refused as well.
+    """
     run_dir = resolve_run_dir(models_dir, reference)
-    metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    return SavedModel(model=load_model(run_dir / MODEL_FILE), metadata=metadata, run_dir=run_dir)
+    try:
+        metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: unreadable ({error})") from None
+    expected = expected_sha256 or metadata.get(MODEL_HASH)
+    if not isinstance(expected, str):
+        raise ModelNotFoundError(
+            f"{run_dir}: no {MODEL_HASH} recorded for the model, so it will not be unpickled"
+        )
+    model = load_model(run_dir / MODEL_FILE, expected)
+    return SavedModel(model=model, metadata=metadata, run_dir=run_dir)

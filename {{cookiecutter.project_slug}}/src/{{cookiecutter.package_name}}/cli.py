@@ -1,7 +1,7 @@
 """The ``{{ cookiecutter.project_slug }}`` command: one thin, typed sub-command per pipeline step.
 
-Heavy libraries are imported inside the commands, so ``--help`` and ``--version`` answer
-at once. Expected failures (bad config, bad data, a missed quality gate) print a single
+Heavy libraries are imported inside the commands, after the config is read, so
+``--help``, ``--version`` and a bad config answer at once. Expected failures (bad config, bad data, a missed quality gate) print a single
 ``error:`` line and exit non-zero; see ``errors.py`` for the exit codes.
 """
 
@@ -122,9 +122,11 @@ def train(
 ) -> None:
     """Train, evaluate and gate a model; save the run with its model card."""
     from .config import load_config
+
+    settings = load_config(config)
     from .train import train as train_model
 
-    run = train_model(load_config(config), data)
+    run = train_model(settings, data)
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
     typer.echo(f"run {run.run_id}: {scores}")
     typer.echo(f"saved {run.run_dir} (model card: {run.run_dir / 'model_card.md'})")
@@ -144,12 +146,13 @@ def evaluate(
 ) -> None:
     """Score a saved model on labelled data and print the metrics as JSON."""
     from .config import load_config
+
+    settings = load_config(config)
     from .data import read_table
     from .data import validate as validate_frame
     from .evaluate import score
     from .predict import load_for_inference
 
-    settings = load_config(config)
     saved = load_for_inference(settings, model)
     frame = validate_frame(read_table(data), settings.data, with_target=True, source=str(data))
     scores = score(
@@ -183,11 +186,11 @@ def predict(
 ) -> None:
     """Predict every row of a file with the saved pipeline."""
     from .config import load_config
+
+    settings = load_config(config)
     from .predict import predict_file
 
-    result = predict_file(
-        load_config(config), input_path, output_path, model=model, explain=explain
-    )
+    result = predict_file(settings, input_path, output_path, model=model, explain=explain)
     typer.echo(f"wrote {len(result)} predictions to {output_path}")
 
 
@@ -209,9 +212,10 @@ def monitor(
     When the current rows carry the target, the report also scores the model on them.
     """
     from .config import load_config
-    from .monitoring import monitor as measure_drift
 
     settings = load_config(config)
+    from .monitoring import monitor as measure_drift
+
     report = measure_drift(settings, reference or settings.data.path, current, output_dir, model)
     typer.echo(
         f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
@@ -226,12 +230,13 @@ def tune(
 ) -> None:
     """Search hyperparameters; write the best to model.params_file for train."""
     from .config import load_config
-    from .tuning import tune as search
 
     settings = load_config(config)
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     from .tracking import tuning_runs
-
+{%- endif %}
+    from .tuning import tune as search
+{% if cookiecutter.experiment_tracking == "mlflow" %}
     with tuning_runs(settings) as log_trial:
         result = search(settings, trials, log_trial)
 {%- else %}

@@ -53,20 +53,16 @@ def _score(truth: np.ndarray, predicted: np.ndarray, task: str) -> float:
 
 
 def plot_importance(importance: dict[str, float], path: Path) -> None:
-    """A horizontal bar chart of ``importance``, saved as PNG.
+    """A bar chart of ``importance``, one row per column in the given order, saved as PNG."""
+    from .charts import bar_chart
 
-    Drawn on a bare ``Figure`` rather than through pyplot: no global figure state to
-    leak between calls, and no search for a display backend.
-    """
-    from matplotlib.figure import Figure
-
-    names = list(importance)[::-1]
-    figure = Figure(figsize=(7, 0.4 * len(names) + 1.2), layout="tight")
-    axes = figure.add_subplot()
-    axes.barh(names, [importance[name] for name in names], color="#3b7dd8")
-    axes.set_xlabel("mean score drop when the column is shuffled")
-    axes.set_title("Permutation feature importance (held-out data)")
-    figure.savefig(path, format="png", dpi=110)
+    chart = bar_chart(
+        "Permutation feature importance (held-out data)",
+        list(importance),
+        {"importance": list(importance.values())},
+        note="mean drop in score when the column is shuffled",
+    )
+    path.write_bytes(chart)
 
 
 def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:

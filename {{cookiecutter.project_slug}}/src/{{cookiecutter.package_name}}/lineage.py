@@ -14,7 +14,7 @@ TRACKED_PACKAGES = (
     "pandas",
     "numpy",
     "pandera",
-    "skops",
+    "joblib",
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .artifacts import MODEL_FILE, MODEL_HASH
 from .config import Config
 
 
@@ -51,6 +52,7 @@ def render(metadata: dict[str, Any], config: Config) -> str:
 - Owners: {owners}
 - Code: commit `{commit}`
 - Config hash: `{metadata["config_sha256"]}`
+- Model file: `{MODEL_FILE}` (sha256 `{metadata[MODEL_HASH]}`, checked before every load)
 
 ## Intended use
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
-import io
+import itertools
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from .artifacts import atomic_write_text, write_json
+from .charts import bar_chart
 from .config import CategoricalColumn, Config
 from .data import read_table, validate
 from .errors import CheckFailedError, DataError, ModelNotFoundError
@@ -106,33 +107,32 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config)
     )
 
 
-def _histogram_png(name: str, reference: pd.Series, current: pd.Series) -> str:
-    """Reference against current distribution of one column, as base64 PNG for the page."""
-    from matplotlib.figure import Figure
+def _distribution_png(name: str, reference: pd.Series, current: pd.Series) -> str:
+    """Share of rows per bin (numbers) or per category, reference against current.
 
-    figure = Figure(figsize=(5, 2.6), layout="tight")
-    axes = figure.add_subplot()
+    Returned as base64 PNG for the page. Missing values are left out of numeric bins and
+    shown as a "(missing)" category.
+    """
     if pd.api.types.is_numeric_dtype(reference):
-        bins = np.histogram_bin_edges(pd.concat([reference, current]).dropna(), bins=20).tolist()
-        axes.hist(reference.dropna(), bins=bins, alpha=0.55, density=True, label="reference")
-        axes.hist(current.dropna(), bins=bins, alpha=0.55, density=True, label="current")
+        reference, current = reference.dropna(), current.dropna()
+        edges = np.histogram_bin_edges(pd.concat([reference, current]), bins=BINS)
+        labels = [f"{low:.4g} to {high:.4g}" for low, high in itertools.pairwise(edges)]
+        shares = {
+            side: (np.histogram(values, edges)[0] / max(len(values), 1)).tolist()
+            for side, values in (("reference", reference), ("current", current))
+        }
     else:
-        shares = pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "reference": reference.fillna("(missing)").value_counts(normalize=True),
                 "current": current.fillna("(missing)").value_counts(normalize=True),
             }
         ).fillna(0)
-        shares = shares.sort_values("reference", ascending=False).head(MAX_BARS)
-        positions = np.arange(len(shares))
-        for offset, side in ((-0.2, "reference"), (0.2, "current")):
-            axes.bar(positions + offset, shares[side], width=0.4, alpha=0.8, label=side)
-        axes.set_xticks(positions, [str(value) for value in shares.index], rotation=30, ha="right")
-    axes.set_title(name)
-    axes.legend()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    return base64.b64encode(buffer.getvalue()).decode()
+        table = table.sort_values("reference", ascending=False).head(MAX_BARS)
+        labels = [str(value) for value in table.index]
+        shares = {side: table[side].tolist() for side in ("reference", "current")}
+    chart = bar_chart(name, labels, shares, note="share of rows", value_format="{:.1%}".format)
+    return base64.b64encode(chart).decode()
 
 
 def performance_section(report: DriftReport) -> str:
@@ -159,7 +159,7 @@ def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFr
     )
     plots = "".join(
         f'<img alt="{html.escape(f.name)}" src="data:image/png;base64,'
-        f'{_histogram_png(f.name, reference[f.name], current[f.name])}">'
+        f'{_distribution_png(f.name, reference[f.name], current[f.name])}">'
         for f in report.features
     )
     return f"""<!doctype html>

@@ -30,7 +30,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from . import __version__
-from .artifacts import SavedModel, load_run, trusted_types
+from .artifacts import MODEL_HASH, SavedModel, load_run
 from .config import Config
 from .errors import ModelNotFoundError, ProjectError
 from .evaluate import is_better, score
@@ -39,6 +39,7 @@ CHAMPION = "champion"
 SQLITE = "sqlite:///"
 SIGNATURE_ROWS = 100
 HISTORY_TAG = "champion_history"
+TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.", "collections.")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,21 @@ def retrying(action: Callable[[], Any], attempts: int = 5) -> Any:
     return action()
 
 
+def skops_trusted_types(model: Any) -> list[str]:
+    """The types MLflow's skops copy of ``model`` needs trusted: scikit-learn's and NumPy's.
+
+    MLflow stores its own copy of the model for MLflow's tools, in skops, its safe
+    default; the project itself loads the hash-checked file in the run folder.
+    """
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
+    if refused:
+        raise ProjectError(f"model: refusing to log untrusted types {', '.join(refused)}")
+    return list(untrusted)
+
+
 def _flat(params: dict[str, Any]) -> dict[str, str]:
     return {key: str(value)[:500] for key, value in params.items()}
 
@@ -143,7 +159,7 @@ def log_training(
                 pipeline,
                 name="model",
                 serialization_format="skops",
-                skops_trusted_types=trusted_types(pipeline),
+                skops_trusted_types=skops_trusted_types(pipeline),
                 signature=infer_signature(features, pipeline.predict(features)),
                 input_example=features.head(3),
             )
@@ -152,7 +168,9 @@ def log_training(
             return None
         version = retrying(
             lambda: mlflow.register_model(
-                logged.model_uri, config.tracking.registered_model, tags={"run_id": run.run_id}
+                logged.model_uri,
+                config.tracking.registered_model,
+                tags={"run_id": run.run_id, MODEL_HASH: metadata[MODEL_HASH]},
             )
         )
         client.set_model_version_tag(
@@ -165,7 +183,12 @@ def log_training(
 
 
 def load_version(config: Config, version: str) -> SavedModel:
-    """The saved run behind a registered version, loaded with the project's safe loader."""
+    """The saved run behind a registered version, loaded with the project's own loader.
+
+    The model file must match the hash kept on the version in the registry, not only the
+    one in the downloaded run folder: whoever can write to the artifact store alone
+    cannot get a different model unpickled.
+    """
     with session(config) as client:
         try:
             model_version = client.get_model_version(config.tracking.registered_model, version)
@@ -174,11 +197,17 @@ def load_version(config: Config, version: str) -> SavedModel:
                 f"no version {version} of registered model {config.tracking.registered_model!r}"
             ) from None
         run_id = model_version.tags["mlflow_run_id"]
+        expected = model_version.tags.get(MODEL_HASH)
+        if expected is None:
+            raise ModelNotFoundError(
+                f"version {version} of {config.tracking.registered_model!r} has no "
+                f"{MODEL_HASH} tag, so its model will not be unpickled"
+            )
         folder = Path(tempfile.mkdtemp(prefix="registered-"))
         mlflow.artifacts.download_artifacts(
             run_id=run_id, artifact_path="run", dst_path=str(folder)
         )
-        return load_run(folder, str(folder / "run"))
+        return load_run(folder, str(folder / "run"), expected_sha256=expected)
 
 
 def load_registered(config: Config, uri: str) -> SavedModel:

@@ -140,16 +140,17 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
         "git": lineage.git_state(),
         "versions": lineage.package_versions(),
     }
-    card = model_card.render(metadata, config)
     models_dir = config.paths.models
     with artifacts.staged_run(models_dir, run_id) as staging:
-        artifacts.save_model(pipeline, staging / artifacts.MODEL_FILE)
+        metadata[artifacts.MODEL_HASH] = artifacts.save_model(
+            pipeline, staging / artifacts.MODEL_FILE
+        )
         artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
         artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
         artifacts.atomic_write_text(
             staging / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
         )
-        artifacts.atomic_write_text(staging / "model_card.md", card)
+        artifacts.atomic_write_text(staging / "model_card.md", model_card.render(metadata, config))
         explain.plot_importance(importance, staging / "feature_importance.png")
     run_dir = models_dir / "runs" / run_id
     run = TrainingRun(run_id, run_dir, metrics, not failures, failures, metadata)

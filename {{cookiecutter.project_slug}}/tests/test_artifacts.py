@@ -1,0 +1,93 @@
+"""Model files are unpickled only when their bytes match the hash recorded at training."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.artifacts import (
+    METADATA_FILE,
+    MODEL_FILE,
+    MODEL_HASH,
+    load_run,
+    save_model,
+)
+from {{ cookiecutter.package_name }}.config import Config
+from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
+from {{ cookiecutter.package_name }}.train import TrainingRun
+
+
+class _Payload:
+    """Unpickling this object creates ``marker``: what a hostile model file could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.mkdir, (str(self.marker),))
+
+
+@pytest.fixture
+def run_copy(trained: tuple[Config, TrainingRun], tmp_path: Path) -> Path:
+    """A copy of a trained run folder that a test may damage."""
+    _, run = trained
+    return Path(shutil.copytree(run.run_dir, tmp_path / run.run_id))
+
+
+def _recorded_hash(run_dir: Path) -> str:
+    return str(json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))[MODEL_HASH])
+
+
+def test_untouched_run_loads(run_copy: Path) -> None:
+    saved = load_run(run_copy.parent, str(run_copy))
+    assert hasattr(saved.model, "predict")
+
+
+def test_changed_model_file_is_refused(run_copy: Path) -> None:
+    content = bytearray((run_copy / MODEL_FILE).read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    (run_copy / MODEL_FILE).write_bytes(bytes(content))
+    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
+        load_run(run_copy.parent, str(run_copy))
+
+
+def test_the_hostile_payload_works_when_unpickled(tmp_path: Path) -> None:
+    """Proves the tests below would notice if loading ran the payload."""
+    marker = tmp_path / "code-ran"
+    pickle.loads(pickle.dumps(_Payload(marker)))  # noqa: S301 - the point of the test
+    assert marker.exists()
+
+
+def test_hostile_pickle_is_never_run(run_copy: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "code-ran"
+    (run_copy / MODEL_FILE).write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
+        load_run(run_copy.parent, str(run_copy))
+    assert not marker.exists()
+
+
+def test_run_without_a_recorded_hash_is_refused(run_copy: Path) -> None:
+    metadata = json.loads((run_copy / METADATA_FILE).read_text(encoding="utf-8"))
+    del metadata[MODEL_HASH]
+    (run_copy / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ModelNotFoundError, match=f"no {MODEL_HASH} recorded"):
+        load_run(run_copy.parent, str(run_copy))
+
+
+def test_hash_from_elsewhere_overrides_the_folder(run_copy: Path, tmp_path: Path) -> None:
+    """A folder whose model and metadata were both replaced fails against the registry's hash."""
+    original = _recorded_hash(run_copy)
+    marker = tmp_path / "code-ran"
+    forged_hash = save_model(_Payload(marker), run_copy / MODEL_FILE)
+    metadata = json.loads((run_copy / METADATA_FILE).read_text(encoding="utf-8"))
+    (run_copy / METADATA_FILE).write_text(
+        json.dumps({**metadata, MODEL_HASH: forged_hash}), encoding="utf-8"
+    )
+    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
+        load_run(run_copy.parent, str(run_copy), expected_sha256=original)
+    assert not marker.exists()
