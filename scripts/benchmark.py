@@ -80,7 +80,9 @@ print(roc_auc_score(test["churned"] == "yes", model.predict_proba(test[numeric +
 
 
 def user_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PYTHON"))}
+    """The environment a user's shell would have: no trace of the venv (nox's, say) we run in."""
+    inherited = ("VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     return env
