@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.errors import (
     ConfigError,
     DataError,
 )
-from {{ cookiecutter.package_name }}.evaluate import class_codes
+from {{ cookiecutter.package_name }}.evaluate import class_codes, score
 from {{ cookiecutter.package_name }}.explain import feature_importance
 from {{ cookiecutter.package_name }}.train import (
     TrainingRun,
@@ -138,6 +138,26 @@ def test_importance_ranks_the_column_the_target_depends_on_first(config: Config)
     assert importance["signal"] > 0.3
     assert abs(importance["noise"]) < 0.02
     assert feature_importance(model, features, target, config) == importance, "seeded"
+
+
+def test_scores_equal_those_of_the_pipeline_own_predict(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame
+) -> None:
+    """Transforming once for labels and probabilities changes no number."""
+    config, _ = trained
+    model = load_run(config.paths.models).model
+    features, target = sample[config.data.feature_names], sample[config.data.target.name]
+
+    class Opaque:
+        """The same model, hidden from the one-transform shortcut."""
+
+        classes_ = getattr(model, "classes_", None)
+        predict = model.predict
+        predict_proba = getattr(model, "predict_proba", None)
+
+    assert score(config.task, Opaque(), features, target) == score(
+        config.task, model, features, target
+    )
 
 
 def test_a_class_the_model_never_saw_is_a_data_error() -> None:
