@@ -1,8 +1,9 @@
 """The ``{{ cookiecutter.project_slug }}`` command: one thin, typed sub-command per pipeline step.
 
 Heavy libraries are imported inside the commands, after the config is read, so
-``--help``, ``--version`` and a bad config answer at once. Expected failures (bad config, bad data, a missed quality gate) print a single
-``error:`` line and exit non-zero; see ``errors.py`` for the exit codes.
+``--help``, ``--version`` and a bad config answer at once. Expected failures (bad config,
+bad data, a missed quality gate) print a single ``error:`` line and exit non-zero; see
+``errors.py`` for the exit codes.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn import metrics
 
 from .config import CategoricalColumn, Config, DataConfig
+from .evaluate import class_codes
 
 
 def feature_importance(
@@ -52,8 +53,8 @@ def _comparable(model: Any, task: str) -> Callable[[Any], np.ndarray]:
     """Labels as integer class codes, which scikit-learn compares far faster than text."""
     if task == "regression":
         return np.asarray
-    classes = pd.Index(model.classes_)
-    return lambda labels: np.asarray(classes.get_indexer(labels))
+    classes = list(model.classes_)
+    return lambda labels: class_codes(pd.Series(labels), classes)
 
 
 def _score(truth: np.ndarray, predicted: np.ndarray, task: str) -> float:
