@@ -86,8 +86,11 @@ def save_model(model: Any, path: Path) -> str:
     """Write ``model`` to ``path``; return the file's SHA-256, which loading will demand."""
     import joblib  # loaded on first use: commands that only read JSON never need it
 
-    joblib.dump(model, path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    content = buffer.getvalue()
+    path.write_bytes(content)
+    return hashlib.sha256(content).hexdigest()
 
 
 def load_model(path: Path, expected_sha256: str) -> Any:
