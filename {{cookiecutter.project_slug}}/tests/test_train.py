@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import accuracy_score, r2_score
 
+from {{ cookiecutter.package_name }} import explain
 from {{ cookiecutter.package_name }}.artifacts import (
     load_run,
     resolve_run_dir,
@@ -138,6 +140,40 @@ def test_importance_ranks_the_column_the_target_depends_on_first(config: Config)
     assert importance["signal"] > 0.3
     assert abs(importance["noise"]) < 0.02
     assert feature_importance(model, features, target, config) == importance, "seeded"
+
+
+@pytest.mark.parametrize("rows_per_call", [1, 100_000], ids=["column-by-column", "stacked"])
+def test_importance_is_the_mean_score_drop_over_seeded_shuffles(
+    trained: tuple[Config, TrainingRun],
+    sample: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    rows_per_call: int,
+) -> None:
+    """Stacking the shuffled copies into few predict calls changes no number."""
+    config, _ = trained
+    model = load_run(config.paths.models).model
+    features, target = sample[config.data.feature_names], sample[config.data.target.name]
+    monkeypatch.setattr(explain, "PREDICT_BATCH_ROWS", rows_per_call)
+
+    rows = features.sample(
+        n=min(len(features), config.importance.max_rows), random_state=config.seed
+    )
+    truth = target.loc[rows.index]
+    metric = r2_score if config.task == "regression" else accuracy_score
+    baseline = metric(truth, model.predict(rows))
+    rng = np.random.default_rng(config.seed)
+    expected = {}
+    for name in rows.columns:
+        shuffled_scores = []
+        for _ in range(config.importance.repeats):
+            shuffled = rows.copy()
+            shuffled[name] = rows[name].iloc[rng.permutation(len(rows))].to_numpy()
+            shuffled_scores.append(metric(truth, model.predict(shuffled)))
+        expected[name] = baseline - np.mean(shuffled_scores)
+
+    importance = feature_importance(model, features, target, config)
+    assert importance == pytest.approx(expected, abs=1e-12)
+    assert list(importance) == sorted(expected, key=lambda name: -expected[name])
 
 
 def test_scores_equal_those_of_the_pipeline_own_predict(

@@ -92,5 +92,6 @@ def bar_chart(
     if note:
         draw.text((plot_left, rows_bottom + PAD / 2), note, fill=INK, font=font)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    # Light compression: a few percent larger than the best, five times faster to write.
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
