@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import __version__
-from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.cli import app, loading_libraries
 from {{ cookiecutter.package_name }}.config import Config
 
 runner = CliRunner()
@@ -43,6 +46,40 @@ def test_help_does_not_import_the_ml_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """Put the garbage collector back as it was: enabled, nothing frozen by the test."""
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_libraries_load_with_the_collector_paused_then_stay_frozen() -> None:
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    with loading_libraries():
+        assert not gc.isenabled(), "no collection while the libraries load"
+        loaded = [[index] for index in range(1000)]
+    assert gc.isenabled(), "the command itself runs with the collector on"
+    assert gc.get_freeze_count() >= frozen_before + len(loaded)
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_a_failed_import_still_turns_the_collector_back_on() -> None:
+    with pytest.raises(ModuleNotFoundError), loading_libraries():
+        import no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_a_collector_switched_off_by_the_caller_stays_off() -> None:
+    gc.disable()
+    with loading_libraries():
+        pass
+    assert not gc.isenabled()
 
 
 def test_train_predict_evaluate_end_to_end(
