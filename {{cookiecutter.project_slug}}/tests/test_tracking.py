@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -111,12 +112,17 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
     assert logged.data.tags["quality_gate"] == "failed"
 
 
-def test_predict_loads_the_champion_from_the_registry(config: Config, sample: pd.DataFrame) -> None:
+def test_predict_loads_the_champion_from_the_registry(
+    config: Config, sample: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = train(config)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
     saved = load_for_inference(config, f"models:/{config.tracking.registered_model}@{CHAMPION}")
     assert saved.version == run.run_id
     features = sample[config.data.feature_names].head(5)
     assert len(saved.model.predict(features)) == 5
+    assert not list((tmp_path / "scratch").iterdir()), "the downloaded run is removed"
 
 
 def test_registry_load_checks_the_hash_the_registry_keeps(config: Config) -> None:

@@ -40,7 +40,6 @@ class SavedModel:
 
     model: Any
     metadata: dict[str, Any]
-    run_dir: Path
 
     @property
     def version(self) -> str:
@@ -153,4 +152,4 @@ def load_run(
             f"{run_dir}: no {MODEL_HASH} recorded for the model, so it will not be unpickled"
         )
     model = load_model(run_dir / MODEL_FILE, expected)
-    return SavedModel(model=model, metadata=metadata, run_dir=run_dir)
+    return SavedModel(model=model, metadata=metadata)

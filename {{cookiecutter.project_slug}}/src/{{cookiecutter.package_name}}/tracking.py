@@ -203,11 +203,12 @@ def load_version(config: Config, version: str) -> SavedModel:
                 f"version {version} of {config.tracking.registered_model!r} has no "
                 f"{MODEL_HASH} tag, so its model will not be unpickled"
             )
-        folder = Path(tempfile.mkdtemp(prefix="registered-"))
-        mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path="run", dst_path=str(folder)
-        )
-        return load_run(folder, str(folder / "run"), expected_sha256=expected)
+        # The model and metadata are in memory once loaded; the download need not outlive it.
+        with tempfile.TemporaryDirectory(prefix="registered-") as download:
+            mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path="run", dst_path=download
+            )
+            return load_run(Path(download), str(Path(download) / "run"), expected_sha256=expected)
 
 
 def load_registered(config: Config, uri: str) -> SavedModel:
