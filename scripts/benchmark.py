@@ -13,9 +13,11 @@ slow pandera's first validation down. The bare script runs in the runtime instal
 
 Each command runs in its own process. The commands take turns, one round at a time, so
 a machine that speeds up or slows down mid-run shifts every column alike; a ratio is
-the median of the per-round ratios, wall time the median and memory the largest peak
-RSS. It also times importing the libraries `train` loads beyond the bare script's,
-which is the part of the gap no change to the pipeline can remove. Needs uv.
+the median of the per-round ratios, what MLflow adds the median of the per-round
+differences between `train` with tracking on and off, wall time the median and memory
+the largest peak RSS. It also times importing the libraries `train` loads beyond the
+bare script's, which is the part of the gap no change to the pipeline can remove.
+Needs uv.
 """
 
 from __future__ import annotations
@@ -114,8 +116,8 @@ def run_once(command: list[str], cwd: Path) -> dict[str, float]:
 
 def measure_in_turns(
     commands: dict[str, list[str]], cwd: Path, repeats: int, warm_up: bool = False
-) -> dict[str, dict[str, float]]:
-    """Run the commands in turn ``repeats`` times; medians, and ratios to the first.
+) -> dict[str, list[dict[str, float]]]:
+    """Run the commands in turn ``repeats`` times; every round's wall time and peak memory.
 
     ``warm_up`` first runs each once untimed, so that no measured run pays for writing
     bytecode caches or creating the MLflow database.
@@ -126,17 +128,28 @@ def measure_in_turns(
     for _ in range(repeats):
         for name, command in commands.items():
             runs[name].append(run_once(command, cwd))
-    baseline = runs[next(iter(commands))]
-    return {
-        name: {
-            "wall": statistics.median(r["wall"] for r in measured),
-            "ratio": statistics.median(
-                r["wall"] / b["wall"] for r, b in zip(measured, baseline, strict=True)
-            ),
+    return runs
+
+
+def summarise(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Medians of wall time, of the per-round ratio to the bare script and, for the
+    MLflow column, of the per-round seconds it adds to plain `train`; the largest peak."""
+    bare = [r["wall"] for r in runs["bare"]]
+    summary = {}
+    for name, measured in runs.items():
+        walls = [r["wall"] for r in measured]
+        summary[name] = {
+            "wall": statistics.median(walls),
+            "ratio": statistics.median(w / b for w, b in zip(walls, bare, strict=True)),
             "peak_mib": max(r["peak_mib"] for r in measured),
         }
-        for name, measured in runs.items()
-    }
+    if "tracked" in runs:
+        plain = [r["wall"] for r in runs["train"]]
+        tracked = [r["wall"] for r in runs["tracked"]]
+        summary["tracked"]["added"] = statistics.median(
+            t - p for t, p in zip(tracked, plain, strict=True)
+        )
+    return summary
 
 
 # Imports the bare script's libraries, then times one more import statement.
@@ -211,6 +224,24 @@ def train_configs(base: dict[str, Any], data: Path, work: Path) -> dict[str, Pat
     return configs
 
 
+TABLE_HEADER = (
+    "| rows | bare script | `train` | ratio | `train`, dev install | ratio "
+    "| `train` + MLflow | MLflow adds | peak MiB bare / train / + MLflow |"
+)
+
+
+def table_row(rows: int, summary: dict[str, dict[str, float]]) -> str:
+    """One line of the README's table, every figure formatted from ``summary``."""
+    cells = [f"{rows:,}", f"{summary['bare']['wall']:.2f} s"]
+    for column in ("train", "dev"):
+        cells += [f"{summary[column]['wall']:.2f} s", f"{summary[column]['ratio']:.2f}x"]
+    tracked = summary.get("tracked")
+    cells += [f"{tracked['wall']:.2f} s", f"+{tracked['added']:.2f} s"] if tracked else ["n/a"] * 2
+    peaks = [summary[c]["peak_mib"] for c in ("bare", "train", "tracked") if c in summary]
+    cells.append(" / ".join(f"{peak:.0f}" for peak in peaks))
+    return f"| {' | '.join(cells)} |"
+
+
 def print_report(
     name: str,
     results: list[tuple[int, dict[str, dict[str, float]]]],
@@ -218,23 +249,10 @@ def print_report(
     help_seconds: float,
 ) -> None:
     """The README's tables, in Markdown."""
-    print(
-        "| rows | bare script | `train` | ratio | `train`, dev install | ratio "
-        "| `train` + MLflow | ratio | peak MiB bare / train / + MLflow |"
-    )
+    print(TABLE_HEADER)
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for rows, result in results:
-        cells = [f"{rows:,}", f"{result['bare']['wall']:.2f} s"]
-        for column in ("train", "dev", "tracked"):
-            measured = result.get(column)
-            cells += (
-                [f"{measured['wall']:.2f} s", f"{measured['ratio']:.2f}x"]
-                if measured
-                else ["n/a", "n/a"]
-            )
-        peaks = [result[c]["peak_mib"] for c in ("bare", "train", "tracked") if c in result]
-        cells.append(" / ".join(f"{peak:.0f}" for peak in peaks))
-        print(f"| {' | '.join(cells)} |")
+    for rows, summary in results:
+        print(table_row(rows, summary))
     print("\nImport time on top of the bare script's imports (median, in-process):")
     for names, seconds in imports.items():
         print(f"- {names}: +{seconds:.2f} s")
@@ -246,6 +264,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--project", type=Path, help="an already baked default project")
+    parser.add_argument("--json", type=Path, help="also write every round's figures here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="benchmark-") as temporary:
@@ -258,6 +277,7 @@ def main() -> None:
         bare_script = work / "bare_train.py"
         bare_script.write_text(BARE, encoding="utf-8")
         results = []
+        raw: list[dict[str, Any]] = []
         for rows in args.rows:
             data = work / f"churn_{rows}.csv"
             churn(np.random.default_rng(rows), rows).to_csv(data, index=False)
@@ -270,7 +290,9 @@ def main() -> None:
             if "tracked" in configs:
                 commands["tracked"] = [str(runtime / name), "train", "-c", str(configs["tracked"])]
             warm_up = rows == args.rows[0]
-            results.append((rows, measure_in_turns(commands, project, args.repeats, warm_up)))
+            runs = measure_in_turns(commands, project, args.repeats, warm_up)
+            results.append((rows, summarise(runs)))
+            raw.append({"rows": rows, "rounds": runs, "summary": results[-1][1]})
             print(f"{rows} rows done", file=sys.stderr)
 
         imports = measure_imports(runtime / "python", project, args.repeats)
@@ -286,7 +308,11 @@ def main() -> None:
                 capture_output=True,
             )
             help_runs.append(time.perf_counter() - start)
-        print_report(name, results, imports, statistics.median(help_runs))
+        help_seconds = statistics.median(help_runs)
+        print_report(name, results, imports, help_seconds)
+        if args.json:
+            figures = {"sizes": raw, "imports": imports, "help_seconds": help_seconds}
+            args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

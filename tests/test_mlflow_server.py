@@ -108,6 +108,6 @@ def test_training_against_a_tracking_server(project: Path, server: str) -> None:
         assert {"git_commit", "data_sha256", "config_sha256", "package_version"} <= set(tags)
         assert tags["quality_gate"] == "passed"
     for files in report["artifacts"]:
-        assert {"run/model_card.md", "run/metadata.json", "run/model.joblib"} <= set(files)
+        assert {"run/model_card.md", "run/metadata.json", "run/metrics.json"} <= set(files)
     assert [str(v) for v in report["versions"]] == ["1", "2"]
     assert str(report["champion"]) == "1", "an equal challenger does not take the alias"

@@ -74,3 +74,16 @@ def trained(
     """One real training run on the sample data, shared by the tests that only read it."""
     config = isolated(base_config, tmp_path_factory.mktemp("trained"))
     return config, train(config)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+@pytest.fixture(scope="session")
+def registered(
+    base_config: Config, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, TrainingRun]:
+    """One tracked training run, the first champion of its own store; tests only read it."""
+    config = isolated(base_config, tmp_path_factory.mktemp("registered"))
+    tracking = config.tracking.model_copy(update={"enabled": True})
+    config = config.model_copy(update={"tracking": tracking})
+    return config, train(config)
+{%- endif %}

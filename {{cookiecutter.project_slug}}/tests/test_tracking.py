@@ -1,7 +1,13 @@
-"""MLflow tracking and the registry, against a temporary local store."""
+"""MLflow tracking and the registry, against temporary local stores.
+
+Tests that only read a tracked run share one store trained once (``registered``); tests
+that change the registry get a store of their own.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -11,17 +17,27 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
-from {{ cookiecutter.package_name }}.artifacts import MODEL_HASH
+from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }}.artifacts import MODEL_FILE, MODEL_HASH, SavedModel
+from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
     Config,
     ModelConfig,
     QualityGate,
 )
+from {{ cookiecutter.package_name }}.data import load_dataset
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError, ProjectError
 from {{ cookiecutter.package_name }}.predict import load_for_inference
-from {{ cookiecutter.package_name }}.tracking import CHAMPION, rollback, session
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.tracking import CHAMPION, HeldOut, promote, rollback, session
+from {{ cookiecutter.package_name }}.train import TrainingRun, split, train
+
+{% if cookiecutter.task == "classification" -%}
+SCORES = r"accuracy=[\d.]+, f1_macro=[\d.]+, roc_auc=[\d.]+, log_loss=[\d.]+"
+{%- else -%}
+SCORES = r"rmse=[\d.]+, mae=[\d.]+, r2=-?[\d.]+"
+{%- endif %}
 
 
 @pytest.fixture
@@ -49,8 +65,13 @@ def champion(config: Config) -> str:
     return str(version.version)
 
 
-def test_run_is_logged_with_lineage_and_artifacts(config: Config) -> None:
-    run = train(config)
+def write(config: Config, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    return path
+
+
+def test_run_is_logged_with_lineage_and_artifacts(registered: tuple[Config, TrainingRun]) -> None:
+    config, run = registered
     with session(config) as client:
         experiment = client.get_experiment_by_name(config.tracking.experiment)
         assert experiment is not None
@@ -60,38 +81,142 @@ def test_run_is_logged_with_lineage_and_artifacts(config: Config) -> None:
     assert tags["run_id"] == run.run_id
     assert tags["data_sha256"] == run.metadata["data"]["sha256"]
     assert tags["config_sha256"] == config.fingerprint()
-    assert {"git_commit", "git_dirty", "package_version"} <= set(tags)
+    assert {"git_commit", "git_dirty", "package_version", "mlflow.source.name"} <= set(tags)
     assert logged.data.metrics == pytest.approx(run.metrics)
     assert logged.inputs is not None
-    assert logged.inputs.dataset_inputs, "the training data is logged as a dataset input"
-    assert {"run/model_card.md", "run/metadata.json", "run/feature_importance.png"} <= files
-    assert run.promotion is not None
-    assert "first champion" in run.promotion
+    [dataset_input] = logged.inputs.dataset_inputs
+    assert dataset_input.dataset.digest == run.metadata["data"]["sha256"][:8]
+    schema = dataset_input.dataset.schema
+    assert schema is not None
+    assert config.data.target.name in schema, "the schema is the config's"
+    assert files == {
+        "run/metadata.json",
+        "run/model_card.md",
+        "run/feature_importance.png",
+        "run/metrics.json",
+        "run/config.yaml",
+    }, "the run folder but the model file, which is logged once, as the model"
+    metric = config.tracking.promotion.metric
+    assert run.promotion == f"version 1 is the first champion ({metric}={run.metrics[metric]:.4f})"
 
 
-def test_better_challenger_takes_the_alias_and_rollback_returns_it(config: Config) -> None:
+def test_mlflow_tools_load_the_very_file_training_wrote(
+    registered: tuple[Config, TrainingRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One serialized model per run: MLflow's copy is the file whose hash the registry keeps."""
+    config, run = registered
+    uri = f"models:/{config.tracking.registered_model}@{CHAMPION}"
+    with session(config):
+        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp_path)))
+        model_bytes = (folder / MODEL_FILE).read_bytes()
+        assert hashlib.sha256(model_bytes).hexdigest() == run.metadata[MODEL_HASH]
+        assert model_bytes == (run.run_dir / MODEL_FILE).read_bytes()
+
+        monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")  # MLflow's own gate
+        loaded = mlflow.pyfunc.load_model(uri)
+    example = loaded.input_example
+    assert list(example.columns) == config.data.feature_names
+    assert loaded.metadata.get_input_schema().input_names() == config.data.feature_names
+    ours = load_for_inference(config, run.run_id).model.predict(example)
+    assert list(loaded.predict(example)) == list(ours)
+
+
+def test_predict_loads_the_champion_from_the_registry(
+    registered: tuple[Config, TrainingRun],
+    sample: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, run = registered
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    saved = load_for_inference(config, f"models:/{config.tracking.registered_model}@{CHAMPION}")
+    assert saved.version == run.run_id
+    features = sample[config.data.feature_names].head(5)
+    assert len(saved.model.predict(features)) == 5
+    assert not list((tmp_path / "scratch").iterdir()), "the downloaded model is removed"
+
+
+def test_registry_commands_print_only_their_own_lines(
+    registered: tuple[Config, TrainingRun], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Results, paths and decisions; MLflow's logs and progress bars only with --verbose.
+
+    Anything a library writes behind the command's back lands in ``capfd``.
+    """
+    config, _ = registered
+    config_file = str(write(config, tmp_path / "config.yaml"))
+    model = f"models:/{config.tracking.registered_model}@{CHAMPION}"
+    output = tmp_path / "predictions.csv"
+    runner = CliRunner()
+    predict = ["predict", "-c", config_file, "--model", model, "--input", str(config.data.path)]
+
+    predicted = runner.invoke(app, [*predict, "--output", str(output)])
+    rows = len(pd.read_csv(config.data.path))
+    assert (predicted.exit_code, predicted.stdout) == (0, f"wrote {rows} predictions to {output}\n")
+    promoted = runner.invoke(app, ["promote", "1", "-c", config_file])
+    assert promoted.exit_code == 0
+    assert promoted.stdout == "version 1 already holds the champion alias\n"
+    assert predicted.stderr == promoted.stderr == ""
+    assert capfd.readouterr() == ("", "")
+
+    verbose = runner.invoke(app, ["-v", *predict, "--output", str(output)])
+    assert verbose.exit_code == 0
+    assert "Downloading artifacts" in verbose.stderr, "progress bars are back with --verbose"
+
+
+def test_registry_load_checks_the_hash_the_registry_keeps(config: Config) -> None:
+    """The registered version's hash, not the downloaded metadata's, decides what loads."""
+    run = train(config)
+    name = config.tracking.registered_model
+    with session(config) as client:
+        version = client.get_model_version_by_alias(name, CHAMPION).version
+        assert client.get_model_version(name, version).tags[MODEL_HASH] == run.metadata[MODEL_HASH]
+        client.set_model_version_tag(name, version, MODEL_HASH, "0" * 64)
+    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
+        load_for_inference(config, f"models:/{name}@{CHAMPION}")
+
+
+def test_champion_and_challengers_then_rollback(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Better takes the alias, equal and worse do not, rollback hands it back.
+
+    Every run here has the same held-out rows, so the champion's recorded score is reused
+    rather than the champion loaded and scored again; other rows mean scoring both.
+    """
+    loads: list[str] = []
+    load_version = tracking.load_version
+
+    def counted_load(config: Config, version: str) -> SavedModel:
+        loads.append(version)
+        return load_version(config, version)
+
+    monkeypatch.setattr(tracking, "load_version", counted_load)
+
     train(dummy(config))
     assert champion(config) == "1"
     better = train(config)
     assert champion(config) == "2"
     assert better.promotion is not None
     assert "takes" in better.promotion
-    worse = train(dummy(config))
-    assert worse.promotion is not None
-    assert "does not take" in worse.promotion
+    for challenger in (config, dummy(config)):  # equal, then worse
+        outcome = train(challenger)
+        assert outcome.promotion is not None
+        assert "does not take" in outcome.promotion
     assert champion(config) == "2"
+    assert loads == [], "the champion's recorded score on the same rows was reused"
+
+    _, rows = split(load_dataset(config.data), config)
+    other_rows = promote(config, "4", HeldOut(rows, fingerprint="other rows"))
+    assert sorted(loads) == ["2", "4"], "on other rows both versions are scored again"
+    assert not other_rows.promoted
+    assert other_rows.champion_score == pytest.approx(better.metrics[other_rows.metric])
+
     assert rollback(config) == "1"
     assert champion(config) == "1"
     with pytest.raises(ProjectError, match="no earlier champion"):
         rollback(config)
-
-
-def test_equal_challenger_does_not_take_the_alias(config: Config) -> None:
-    train(config)
-    second = train(config)
-    assert second.promotion is not None
-    assert "does not take" in second.promotion
-    assert champion(config) == "1"
 
 
 def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
@@ -112,41 +237,15 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
     assert logged.data.tags["quality_gate"] == "failed"
 
 
-def test_predict_loads_the_champion_from_the_registry(
-    config: Config, sample: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run = train(config)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
-    (tmp_path / "scratch").mkdir()
-    saved = load_for_inference(config, f"models:/{config.tracking.registered_model}@{CHAMPION}")
-    assert saved.version == run.run_id
-    features = sample[config.data.feature_names].head(5)
-    assert len(saved.model.predict(features)) == 5
-    assert not list((tmp_path / "scratch").iterdir()), "the downloaded run is removed"
-
-
-def test_registry_load_checks_the_hash_the_registry_keeps(config: Config) -> None:
-    """The registered version's hash, not the downloaded folder's, decides what loads."""
-    run = train(config)
-    name = config.tracking.registered_model
-    with session(config) as client:
-        version = client.get_model_version_by_alias(name, CHAMPION).version
-        assert client.get_model_version(name, version).tags[MODEL_HASH] == run.metadata[MODEL_HASH]
-        client.set_model_version_tag(name, version, MODEL_HASH, "0" * 64)
-    with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
-        load_for_inference(config, f"models:/{name}@{CHAMPION}")
-
-
 def test_two_trainings_at_once_share_one_store(config: Config, tmp_path: Path) -> None:
-    config_path = tmp_path / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    """Two processes, one SQLite store: both runs land, and each prints only its own lines."""
     command = [
         sys.executable,
         "-m",
         "{{ cookiecutter.package_name }}",
         "train",
         "-c",
-        str(config_path),
+        str(write(config, tmp_path / "config.yaml")),
     ]
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -154,16 +253,23 @@ def test_two_trainings_at_once_share_one_store(config: Config, tmp_path: Path) -
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
+    for stdout, stderr in outputs:
+        assert stderr == ""
+        lines = stdout.splitlines(keepends=True)
+        assert len(lines) == 3, stdout
+        assert re.fullmatch(rf"run \S+: {SCORES}\n", lines[0])
+        assert re.fullmatch(r"saved \S+ \(model card: \S+model_card\.md\)\n", lines[1])
+        assert lines[2].startswith("registry: version ")
     with session(config) as client:
         experiment = client.get_experiment_by_name(config.tracking.experiment)
         assert experiment is not None
         runs = client.search_runs([experiment.experiment_id])
-    assert len(runs) == 2
-    for logged in runs:
-        local_id = logged.data.tags["run_id"]
-        folder = mlflow.artifacts.download_artifacts(
-            run_id=logged.info.run_id,
-            artifact_path="run/metadata.json",
-            dst_path=str(tmp_path / local_id),
-        )
-        assert local_id in Path(folder).read_text(encoding="utf-8")
+        assert len(runs) == 2
+        for logged in runs:
+            local_id = logged.data.tags["run_id"]
+            folder = mlflow.artifacts.download_artifacts(
+                run_id=logged.info.run_id,
+                artifact_path="run/metadata.json",
+                dst_path=str(tmp_path / local_id),
+            )
+            assert local_id in Path(folder).read_text(encoding="utf-8")

@@ -4,19 +4,21 @@ A run is assembled in a hidden staging folder and renamed into ``runs/`` in one 
 a crash never leaves a half-written run behind. ``latest`` names the newest run that
 passed the quality gate; it is replaced atomically too.
 
-Models are pickled with joblib, the format scikit-learn documents, and the SHA-256 of the
-file is recorded in the run's metadata (and, with tracking, on the registered version).
-Unpickling runs whatever code the file asks for, so ``load_model`` hashes the bytes first
-and unpickles them only if they match: a truncated, corrupted or swapped model file is
-refused with a clear message instead of being executed.
+Models are plain pickles, the format scikit-learn documents and the one MLflow's
+scikit-learn flavour reads, so with tracking on MLflow logs this very file instead of
+serializing the model again. The SHA-256 of the file is recorded in the run's metadata
+(and, with tracking, on the registered version). Unpickling runs whatever code the file
+asks for, so ``load_model`` hashes the bytes first and unpickles them only if they
+match: a truncated, corrupted or swapped model file is refused with a clear message
+instead of being executed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
+import pickle
 import secrets
 import shutil
 import tempfile
@@ -29,7 +31,7 @@ from typing import Any
 
 from .errors import ModelNotFoundError
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
 MODEL_HASH = "model_sha256"  # the metadata key holding the model file's SHA-256
 
@@ -83,11 +85,7 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
 
 def save_model(model: Any, path: Path) -> str:
     """Write ``model`` to ``path``; return the file's SHA-256, which loading will demand."""
-    import joblib  # loaded on first use: commands that only read JSON never need it
-
-    buffer = io.BytesIO()
-    joblib.dump(model, buffer)
-    content = buffer.getvalue()
+    content = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     path.write_bytes(content)
     return hashlib.sha256(content).hexdigest()
 
@@ -98,8 +96,6 @@ def load_model(path: Path, expected_sha256: str) -> Any:
     The bytes are read once, then hashed and unpickled from memory, so the file cannot
     change between the check and the load.
     """
-    import joblib
-
     try:
         content = path.read_bytes()
     except OSError as error:
@@ -110,7 +106,7 @@ def load_model(path: Path, expected_sha256: str) -> Any:
             f"{path}: refusing to unpickle: its SHA-256 {actual[:12]}... is not the "
             f"{expected_sha256[:12]}... recorded when the model was trained"
         )
-    return joblib.load(io.BytesIO(content))
+    return pickle.loads(content)  # noqa: S301 - the bytes match the recorded hash
 
 
 def mark_latest(models_dir: Path, run_id: str) -> None:

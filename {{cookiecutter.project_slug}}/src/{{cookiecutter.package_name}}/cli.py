@@ -2,9 +2,10 @@
 
 Heavy libraries are imported inside the commands, after the config is read, so
 ``--help``, ``--version`` and a bad config answer at once, and through
-``loading_libraries``, so the garbage collector leaves them alone. Expected failures (bad
-config, bad data, a missed quality gate) print a single ``error:`` line and exit
-non-zero; see ``errors.py`` for the exit codes.
+``loading_libraries``, so the garbage collector leaves them alone. A command prints its
+own lines only; the libraries' logs, warnings and progress bars appear with
+``--verbose``. Expected failures (bad config, bad data, a missed quality gate) print a
+single ``error:`` line and exit non-zero; see ``errors.py`` for the exit codes.
 """
 
 from __future__ import annotations
@@ -13,14 +14,24 @@ import contextlib
 import functools
 import gc
 import json
+import logging
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+import os
+{%- endif %}
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import {{ 'TYPE_CHECKING, ' if cookiecutter.experiment_tracking == 'mlflow' }}Annotated, Any
 
 import typer
 
 from .errors import ProjectError
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+if TYPE_CHECKING:
+    from .config import Config
+{%- endif %}
 
 app = typer.Typer(
     help={{ cookiecutter.description | python_string }},
@@ -59,6 +70,34 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """Keep a command's output to its own lines: results, paths written, decisions.
+
+    The libraries underneath log at INFO, warn about their own internals and draw
+    progress bars; none of it is about the user's model, and it buries what is. Real
+    failures still surface, as exceptions that ``reports_errors`` prints as one line.
+    """
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    progress_bar = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    previous = os.environ.get(progress_bar)
+    os.environ[progress_bar] = "false"
+{%- endif %}
+    logging.disable(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+        if previous is None:
+            os.environ.pop(progress_bar, None)
+        else:
+            os.environ[progress_bar] = previous
+{%- endif %}
+
+
+@contextlib.contextmanager
 def loading_libraries() -> Iterator[None]:
     """Import the ML libraries with the cycle collector paused, then freeze what they built.
 
@@ -78,6 +117,25 @@ def loading_libraries() -> Iterator[None]:
             gc.enable()
 
 
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+def _open_tracking_store(settings: Config) -> None:
+    """Import MLflow and open the store; call it inside ``loading_libraries``.
+
+    Opening the first store imports MLflow's database layer too: together most of what
+    tracking costs a command, and as many long-lived objects again as the ML libraries.
+    """
+    from .tracking import open_store
+
+    open_store(settings)
+
+
+def _uses_registry(model: str | None) -> bool:
+    return model is not None and model.startswith("models:/")
+{%- endif %}
+
+
 def _show_version(value: bool) -> None:
     if value:
         from . import __version__
@@ -88,14 +146,23 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main(
+    context: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also show the libraries' logs, warnings and progress bars."
+        ),
+    ] = False,
 ) -> None:
     """Train, evaluate, predict and monitor the model."""
+    if not verbose:
+        context.with_resource(quiet_libraries())  # for as long as the command runs
 
 
 @app.command()
@@ -155,6 +222,11 @@ def train(
     settings = load_config(config)
     with loading_libraries():
         from .train import train as train_model
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if settings.tracking.enabled:
+            _open_tracking_store(settings)
+{%- endif %}
 
     run = train_model(settings, data)
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
@@ -183,6 +255,11 @@ def evaluate(
         from .data import validate as validate_frame
         from .evaluate import score
         from .predict import load_for_inference
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if _uses_registry(model):
+            _open_tracking_store(settings)
+{%- endif %}
 
     saved = load_for_inference(settings, model)
     frame = validate_frame(read_table(data), settings.data, with_target=True, source=str(data))
@@ -221,6 +298,11 @@ def predict(
     settings = load_config(config)
     with loading_libraries():
         from .predict import predict_file
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if _uses_registry(model):
+            _open_tracking_store(settings)
+{%- endif %}
 
     result = predict_file(settings, input_path, output_path, model=model, explain=explain)
     typer.echo(f"wrote {len(result)} predictions to {output_path}")
@@ -248,6 +330,11 @@ def monitor(
     settings = load_config(config)
     with loading_libraries():
         from .monitoring import monitor as measure_drift
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if _uses_registry(model):
+            _open_tracking_store(settings)
+{%- endif %}
 
     report = measure_drift(settings, reference or settings.data.path, current, output_dir, model)
     typer.echo(
@@ -266,13 +353,20 @@ def tune(
 
     settings = load_config(config)
     with loading_libraries():
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-        from .tracking import tuning_runs
-{%- endif %}
         from .tuning import tune as search
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if settings.tracking.enabled:
+            _open_tracking_store(settings)
+{%- endif %}
 {% if cookiecutter.experiment_tracking == "mlflow" %}
-    with tuning_runs(settings) as log_trial:
-        result = search(settings, trials, log_trial)
+    if settings.tracking.enabled:
+        from .tracking import tuning_runs
+
+        with tuning_runs(settings) as log_trial:
+            result = search(settings, trials, log_trial)
+    else:
+        result = search(settings, trials)
 {%- else %}
     result = search(settings, trials)
 {%- endif %}
@@ -294,12 +388,16 @@ def promote(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import load_dataset
+        from .data import file_sha256, load_dataset
+        from .tracking import HeldOut
         from .tracking import promote as compete
-        from .train import split
+        from .train import held_out_fingerprint, split
 
-    _, held_out = split(load_dataset(settings.data), settings)
-    typer.echo(compete(settings, version, held_out).describe())
+        _open_tracking_store(settings)
+
+    _, rows = split(load_dataset(settings.data), settings)
+    fingerprint = held_out_fingerprint(settings, file_sha256(settings.data.path))
+    typer.echo(compete(settings, version, HeldOut(rows, fingerprint)).describe())
 
 
 @app.command()
@@ -312,6 +410,8 @@ def rollback(config: ConfigOption = DEFAULT_CONFIG) -> None:
     with loading_libraries():
         from .tracking import CHAMPION
         from .tracking import rollback as restore
+
+        _open_tracking_store(settings)
 
     version = restore(settings)
     typer.echo(f"{CHAMPION} is version {version} again")
@@ -334,7 +434,14 @@ def serve(
         import uvicorn
 
         from .api import create_app
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
 
+        if _uses_registry(model):
+            _open_tracking_store(settings)
+{%- endif %}
+
+    # Unlike other libraries' logs, uvicorn's start-up and request lines are this command's output.
+    logging.disable(logging.NOTSET)
     uvicorn.run(
         create_app(settings, model),
         host=host or settings.serving.host,

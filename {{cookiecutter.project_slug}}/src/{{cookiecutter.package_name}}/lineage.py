@@ -14,7 +14,6 @@ TRACKED_PACKAGES = (
     "pandas",
     "numpy",
     "pandera",
-    "joblib",
 )
 
 

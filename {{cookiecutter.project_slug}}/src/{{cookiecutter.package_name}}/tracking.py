@@ -1,10 +1,14 @@
 """Experiment tracking and the model registry, with MLflow.
 
 Every training run is logged with its parameters, metrics, lineage tags, dataset, model
-(with signature and input example) and the files of its run folder. A run that passes
+(with signature and input example) and the reports of its run folder. A run that passes
 the quality gate becomes a registered model version; it takes the ``champion`` alias
 only if it beats the current champion on the same held-out rows by the configured
 margin. ``rollback`` gives the alias back to the previous champion.
+
+The logged model is the run folder's own pickle, wrapped in MLflow's scikit-learn
+format: the model is serialized once per run, and the file MLflow's tools load is the
+one whose hash the registry keeps.
 
 With no server the store is a SQLite file inside the project; ``MLFLOW_TRACKING_URI``
 (or ``tracking.uri`` in the config) points everything at a shared server instead.
@@ -12,34 +16,61 @@ With no server the store is a SQLite file inside the project; ``MLFLOW_TRACKING_
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import random
+import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import packages_distributions, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import pandas as pd
 from filelock import FileLock
 from mlflow import MlflowClient
-from mlflow.data.pandas_dataset import from_pandas
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
+from mlflow.models import Model, ModelSignature
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+from mlflow.types import ColSpec, Schema
+from mlflow.utils.mlflow_tags import (
+    MLFLOW_GIT_COMMIT,
+    MLFLOW_SOURCE_NAME,
+    MLFLOW_SOURCE_TYPE,
+    MLFLOW_USER,
+)
 
 from . import __version__
-from .artifacts import MODEL_HASH, SavedModel, load_run
-from .config import Config
+from .artifacts import METADATA_FILE, MODEL_FILE, MODEL_HASH, SavedModel, load_run
+from .config import CategoricalColumn, Column, Config
 from .errors import ModelNotFoundError, ProjectError
 from .evaluate import is_better, score
 
+if TYPE_CHECKING:
+    from .train import TrainingRun
+
 CHAMPION = "champion"
 SQLITE = "sqlite:///"
-SIGNATURE_ROWS = 100
+EXAMPLE_ROWS = 3
 HISTORY_TAG = "champion_history"
-TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.", "collections.")
+HELD_OUT_TAG = "held_out_fingerprint"  # which held-out rows the version's metrics came from
+# The run folder but its model file, logged with the run; the model is logged once, as the model.
+RUN_FILES = (
+    METADATA_FILE,
+    "model_card.md",
+    "feature_importance.png",
+    "metrics.json",
+    "config.yaml",
+)
+# What MLflow's tools need installed to load and serve the pickled pipeline.
+MODEL_PACKAGES = ("mlflow", "scikit-learn", "scipy", "numpy", "pandas")
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,8 @@ class Promotion:
     champion_score: float | None
 
     def describe(self) -> str:
+        if self.champion_version == self.version:
+            return f"version {self.version} already holds the {CHAMPION} alias"
         if self.champion_version is None:
             return f"version {self.version} is the first champion ({self.metric}={self.challenger_score:.4f})"
         verdict = "takes" if self.promoted else "does not take"
@@ -73,17 +106,23 @@ def session(config: Config) -> Iterator[MlflowClient]:
     A SQLite store is a single file that two processes must not migrate or write at the
     same moment (two trainings started together would corrupt it), so for SQLite the
     session holds a lock file beside the database; within one process it is reentrant.
-    A tracking server does its own locking.
+    A tracking server does its own locking. An error MLflow raises inside the session
+    becomes one readable line; the store's address is left out, as it may hold a password.
     """
     uri = config.tracking.uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    if not uri.startswith(SQLITE):
-        yield MlflowClient(tracking_uri=uri, registry_uri=uri)
-        return
-    path = uri.removeprefix(SQLITE) + ".lock"
-    with _LOCKS.setdefault(path, FileLock(path)):
-        yield MlflowClient(tracking_uri=uri, registry_uri=uri)  # creates the tables on first use
+    try:
+        if not uri.startswith(SQLITE):
+            yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+            return
+        path = uri.removeprefix(SQLITE) + ".lock"
+        with _LOCKS.setdefault(path, FileLock(path)):
+            # Creates the tables on first use, which is what the lock guards.
+            yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+    except MlflowException as error:
+        summary = str(error.message).strip().splitlines()[0] if str(error.message).strip() else ""
+        raise ProjectError(f"tracking: {summary or type(error).__name__}") from None
 
 
 def retrying(action: Callable[[], Any], attempts: int = 5) -> Any:
@@ -100,115 +139,244 @@ def retrying(action: Callable[[], Any], attempts: int = 5) -> Any:
     return action()
 
 
-def skops_trusted_types(model: Any) -> list[str]:
-    """The types MLflow's skops copy of ``model`` needs trusted: scikit-learn's and NumPy's.
-
-    MLflow stores its own copy of the model for MLflow's tools, in skops, its safe
-    default; the project itself loads the hash-checked file in the run folder.
-    """
-    import skops.io
-
-    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULES)]
-    if refused:
-        raise ProjectError(f"model: refusing to log untrusted types {', '.join(refused)}")
-    return list(untrusted)
-
-
 def _flat(params: dict[str, Any]) -> dict[str, str]:
     return {key: str(value)[:500] for key, value in params.items()}
 
 
+def mlflow_schema(columns: list[Column]) -> Schema:
+    """The config's schema in MLflow's terms: declared once, never inferred from the rows."""
+    return Schema(
+        [
+            ColSpec(
+                "string" if isinstance(column, CategoricalColumn) else "double",
+                column.name,
+                required=not column.nullable,
+            )
+            for column in columns
+        ]
+    )
+
+
+class TrainingDataset(PandasDataset):
+    """The training rows as an MLflow dataset, described by the schema in the config.
+
+    MLflow would otherwise infer the schema by inspecting every value of every text
+    column, which takes seconds on a large table and can only rediscover the config.
+    """
+
+    def __init__(self, rows: pd.DataFrame, config: Config, source: str, digest: str) -> None:
+        with warnings.catch_warnings():
+            # MLflow registers two equal sources for local paths and warns that it picked one.
+            warnings.filterwarnings("ignore", "The specified dataset source", UserWarning)
+            resolved = resolve_dataset_source(source)
+        target = config.data.target
+        super().__init__(rows, source=resolved, targets=target.name, name="training", digest=digest)
+        self._declared = mlflow_schema([*config.data.features, target])
+
+    @property
+    def schema(self) -> Schema:
+        return self._declared
+
+
+class RunFolderFlavor:
+    """Saves an MLflow model around the pickle training already wrote, not a new copy.
+
+    ``mlflow.models.Model.log`` calls ``save_model`` with the folder to fill; what it
+    writes is what ``mlflow.sklearn.save_model`` would write for a pickled pipeline
+    (``MLmodel``, the model file, an input example, requirements), plus the run's
+    ``metadata.json``, so the registered model alone is enough to load it back here.
+    """
+
+    @staticmethod
+    def save_model(
+        path: str,
+        mlflow_model: Model,
+        *,
+        run_dir: Path,
+        signature: ModelSignature,
+        input_example: pd.DataFrame,
+        requirements: list[str],
+        **_: Any,
+    ) -> None:
+        import sklearn
+        from mlflow.models.utils import _save_example  # the sklearn flavour's own helper
+
+        folder = Path(path)
+        folder.mkdir(parents=True)
+        for name in (MODEL_FILE, METADATA_FILE):
+            shutil.copyfile(run_dir / name, folder / name)
+        mlflow_model.signature = signature
+        _save_example(mlflow_model, input_example, path)
+        mlflow.pyfunc.add_to_model(
+            mlflow_model, loader_module="mlflow.sklearn", model_path=MODEL_FILE
+        )
+        mlflow_model.add_flavor(
+            mlflow.sklearn.FLAVOR_NAME,
+            pickled_model=MODEL_FILE,
+            sklearn_version=sklearn.__version__,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+            code=None,
+        )
+        mlflow_model.save(str(folder / "MLmodel"))
+        (folder / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
+
+
+def model_requirements(config: Config) -> list[str]:
+    """Pinned requirements of the logged model, from what is installed, not from a resolver.
+
+    An estimator from outside scikit-learn (``xgboost.XGBRegressor``, say) adds the
+    distribution that provides it.
+    """
+    packages = list(MODEL_PACKAGES)
+    top_module = config.model.estimator.split(".")[0]
+    if top_module != "sklearn":
+        packages += packages_distributions().get(top_module, [])
+    return [f"{package}=={version(package)}" for package in dict.fromkeys(packages)]
+
+
+def _signature(config: Config) -> ModelSignature:
+    target = config.data.target
+    output = "string" if isinstance(target, CategoricalColumn) else "double"
+    return ModelSignature(
+        inputs=mlflow_schema(list(config.data.features)), outputs=Schema([ColSpec(output)])
+    )
+
+
+def _register(
+    client: MlflowClient, name: str, source: str, run_id: str, tags: dict[str, str]
+) -> str:
+    """Create the next version of ``name`` from ``source`` (and ``name`` itself if new)."""
+    try:
+        client.create_registered_model(name)
+    except MlflowException as error:
+        if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+    version = client.create_model_version(name, source, run_id=run_id, tags=tags)
+    return str(version.version)
+
+
+def open_store(config: Config) -> None:
+    """Open the configured store; MLflow keeps it open for the rest of the process.
+
+    The first store a process opens imports MLflow's database layer, which costs as much
+    as importing MLflow itself; the CLI does it while it loads the other libraries.
+    """
+    with session(config):
+        pass
+
+
+def _run_tags(run: TrainingRun) -> dict[str, str]:
+    """Lineage tags, plus the user, source and commit tags MLflow's UI shows.
+
+    MLflow's own guesses for those would look for the commit of the command's script,
+    which lives in the git-ignored virtual environment: they cost a GitPython import and
+    a ``git`` call on every run to find nothing.
+    """
+    metadata = run.metadata
+    commit = metadata["git"]["commit"]
+    tags = {
+        "run_id": run.run_id,
+        "git_commit": commit or "none",
+        "git_dirty": str(metadata["git"]["dirty"]),
+        "data_sha256": metadata["data"]["sha256"],
+        "config_sha256": metadata["config_sha256"],
+        "package_version": __version__,
+        "quality_gate": "passed" if run.passed else "failed",
+        MLFLOW_SOURCE_NAME: f"{__package__}.train",
+        MLFLOW_SOURCE_TYPE: "LOCAL",
+    }
+    with contextlib.suppress(Exception):  # no login name in some containers
+        tags[MLFLOW_USER] = getpass.getuser()
+    if commit:
+        tags[MLFLOW_GIT_COMMIT] = commit
+    return tags
+
+
 def log_training(
-    config: Config, run: Any, pipeline: Any, train_rows: pd.DataFrame, test_rows: pd.DataFrame
+    config: Config, run: TrainingRun, train_rows: pd.DataFrame, test_rows: pd.DataFrame
 ) -> Promotion | None:
     """Log one training run; register and compete for the alias if it passed the gate."""
+    metadata = run.metadata
     with session(config) as client:
-        retrying(lambda: mlflow.set_experiment(config.tracking.experiment))
-        metadata = run.metadata
-        # A sample is enough to describe the model's inputs and outputs.
-        features = test_rows[config.data.feature_names].head(SIGNATURE_ROWS)
-        with mlflow.start_run(run_name=run.run_id) as active:
+        experiment = retrying(lambda: mlflow.set_experiment(config.tracking.experiment))
+        created = client.create_run(
+            experiment.experiment_id, run_name=run.run_id, tags=_run_tags(run)
+        )
+        with mlflow.start_run(run_id=created.info.run_id) as active:
             mlflow.log_params(
                 _flat(
                     {"estimator": config.model.estimator, "seed": config.seed, **metadata["params"]}
                 )
             )
             mlflow.log_metrics({**run.metrics, **metadata["cv"]})
-            mlflow.set_tags(
-                {
-                    "run_id": run.run_id,
-                    "git_commit": metadata["git"]["commit"] or "none",
-                    "git_dirty": str(metadata["git"]["dirty"]),
-                    "data_sha256": metadata["data"]["sha256"],
-                    "config_sha256": metadata["config_sha256"],
-                    "package_version": __version__,
-                    "quality_gate": "passed" if run.passed else "failed",
-                }
-            )
-            dataset = from_pandas(
-                train_rows,
-                source=metadata["data"]["path"],
-                targets=config.data.target.name,
-                name="training",
-                # The data file's own hash: no second pass over the rows.
-                digest=metadata["data"]["sha256"][:8],
+            # The data file's own hash is the digest: no second pass over the rows.
+            dataset = TrainingDataset(
+                train_rows, config, metadata["data"]["path"], metadata["data"]["sha256"][:8]
             )
             mlflow.log_input(dataset, context="training")
-            logged = mlflow.sklearn.log_model(
-                pipeline,
+            logged = Model.log(
+                artifact_path=None,  # superseded by name, but still a required argument
                 name="model",
-                serialization_format="skops",
-                skops_trusted_types=skops_trusted_types(pipeline),
-                signature=infer_signature(features, pipeline.predict(features)),
-                input_example=features.head(3),
+                flavor=RunFolderFlavor,
+                flavor_name="mlflow.sklearn",
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+                run_dir=run.run_dir,
+                signature=_signature(config),
+                input_example=test_rows[config.data.feature_names].head(EXAMPLE_ROWS),
+                requirements=model_requirements(config),
+                validate_serving_input=False,  # the pipeline just scored these rows
             )
-            mlflow.log_artifacts(str(run.run_dir), artifact_path="run")
+            for name in RUN_FILES:
+                mlflow.log_artifact(str(run.run_dir / name), artifact_path="run")
         if not run.passed:
             return None
         version = retrying(
-            lambda: mlflow.register_model(
-                logged.model_uri,
+            lambda: _register(
+                client,
                 config.tracking.registered_model,
-                tags={"run_id": run.run_id, MODEL_HASH: metadata[MODEL_HASH]},
+                logged.model_uri,
+                active.info.run_id,
+                {
+                    "run_id": run.run_id,
+                    MODEL_HASH: metadata[MODEL_HASH],
+                    HELD_OUT_TAG: metadata["data"][HELD_OUT_TAG],
+                },
             )
         )
-        client.set_model_version_tag(
-            config.tracking.registered_model,
-            str(version.version),
-            "mlflow_run_id",
-            active.info.run_id,
-        )
-        return promote(config, str(version.version), test_rows, challenger=pipeline)
+        held_out = HeldOut(test_rows, metadata["data"][HELD_OUT_TAG])
+        return promote(config, version, held_out, run.metrics[config.tracking.promotion.metric])
 
 
 def load_version(config: Config, version: str) -> SavedModel:
-    """The saved run behind a registered version, loaded with the project's own loader.
+    """A registered version's model, loaded with the project's own hash-checked loader.
 
     The model file must match the hash kept on the version in the registry, not only the
-    one in the downloaded run folder: whoever can write to the artifact store alone
+    one in the downloaded metadata: whoever can write to the artifact store alone
     cannot get a different model unpickled.
     """
+    name = config.tracking.registered_model
     with session(config) as client:
         try:
-            model_version = client.get_model_version(config.tracking.registered_model, version)
+            model_version = client.get_model_version(name, version)
         except MlflowException:
-            raise ModelNotFoundError(
-                f"no version {version} of registered model {config.tracking.registered_model!r}"
-            ) from None
-        run_id = model_version.tags["mlflow_run_id"]
+            raise ModelNotFoundError(f"no version {version} of registered model {name!r}") from None
         expected = model_version.tags.get(MODEL_HASH)
         if expected is None:
             raise ModelNotFoundError(
-                f"version {version} of {config.tracking.registered_model!r} has no "
-                f"{MODEL_HASH} tag, so its model will not be unpickled"
+                f"version {version} of {name!r} has no {MODEL_HASH} tag, so its model will "
+                "not be unpickled"
             )
         # The model and metadata are in memory once loaded; the download need not outlive it.
         with tempfile.TemporaryDirectory(prefix="registered-") as download:
             mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path="run", dst_path=download
+                artifact_uri=f"models:/{name}/{version}", dst_path=download
             )
-            return load_run(Path(download), str(Path(download) / "run"), expected_sha256=expected)
+            if not (Path(download) / MODEL_FILE).is_file():
+                raise ModelNotFoundError(
+                    f"version {version} of {name!r} holds no {MODEL_FILE}: it was not logged "
+                    "by this project's train command"
+                )
+            return load_run(Path(download), download, expected_sha256=expected)
 
 
 def load_registered(config: Config, uri: str) -> SavedModel:
@@ -247,28 +415,59 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
 
 
-def promote(
-    config: Config, version: str, held_out: pd.DataFrame, challenger: Any = None
-) -> Promotion:
-    """Give ``version`` the champion alias if it beats the champion on ``held_out``.
+@dataclass(frozen=True)
+class HeldOut:
+    """The rows a challenger and the champion are compared on, and their fingerprint."""
 
-    ``challenger`` is the version's model when the caller already holds it in memory.
+    rows: pd.DataFrame
+    fingerprint: str
+
+
+def _recorded_score(
+    client: MlflowClient, name: str, version: str, metric: str, held_out: HeldOut
+) -> float | None:
+    """The version's ``metric`` from its own training run, if measured on these very rows."""
+    model_version = client.get_model_version(name, version)
+    if model_version.tags.get(HELD_OUT_TAG) != held_out.fingerprint or not model_version.run_id:
+        return None
+    recorded = client.get_run(model_version.run_id).data.metrics.get(metric)
+    return None if recorded is None else float(recorded)
+
+
+def promote(
+    config: Config, version: str, held_out: HeldOut, challenger_score: float | None = None
+) -> Promotion:
+    """Give ``version`` the champion alias if it beats the champion on the held-out rows.
+
+    ``challenger_score`` is the version's score when the caller already measured it, as
+    training does. The champion is scored again only if its recorded score came from
+    other rows (other data, another split): on a large held-out set that is most of
+    what a comparison costs.
     """
     with session(config) as client:
         name = config.tracking.registered_model
         rule = config.tracking.promotion
-        features, target = held_out[config.data.feature_names], held_out[config.data.target.name]
+        rows = held_out.rows
+        features, target = rows[config.data.feature_names], rows[config.data.target.name]
 
-        def measure(model: Any) -> float:
+        def measure(version: str) -> float:
+            recorded = _recorded_score(client, name, version, rule.metric, held_out)
+            if recorded is not None:
+                return recorded
+            model = load_version(config, version).model
             return score(config.task, model, features, target)[rule.metric]
 
-        model = challenger if challenger is not None else load_version(config, version).model
-        challenger_score = measure(model)
+        if challenger_score is None:
+            challenger_score = measure(version)
         champion = _champion(client, name)
-        if champion is None or champion == version:
+        if champion == version:
+            return Promotion(
+                version, True, rule.metric, challenger_score, version, challenger_score
+            )
+        if champion is None:
             _crown(client, name, version, _history(client, name))
             return Promotion(version, True, rule.metric, challenger_score, None, None)
-        champion_score = measure(load_version(config, champion).model)
+        champion_score = measure(champion)
         promoted = is_better(
             config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
         )
