@@ -80,8 +80,7 @@ numeric = ["tenure_months", "monthly_charges", "support_calls"]
 categorical = ["contract", "internet_service", "payment_method"]
 pre = ColumnTransformer([
     ("n", Pipeline([("i", SimpleImputer(strategy="median")), ("s", StandardScaler())]), numeric),
-    ("c", Pipeline([("i", SimpleImputer(strategy="constant", fill_value="missing")),
-                    ("e", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]), categorical),
+    ("c", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
 ])
 model = Pipeline([("p", pre), ("m", LogisticRegression(C=1.0, max_iter=1000))])
 train, test = train_test_split(frame, test_size=0.2, random_state=42, stratify=frame["churned"])

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import mlflow
@@ -20,7 +22,11 @@ import yaml
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.artifacts import MODEL_FILE, MODEL_HASH, SavedModel
+from {{ cookiecutter.package_name }}.artifacts import (
+    MODEL_FILE,
+    MODEL_HASH,
+    SavedModel,
+)
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
     Config,
@@ -28,10 +34,23 @@ from {{ cookiecutter.package_name }}.config import (
     QualityGate,
 )
 from {{ cookiecutter.package_name }}.data import load_dataset
-from {{ cookiecutter.package_name }}.errors import ModelNotFoundError, ProjectError
+from {{ cookiecutter.package_name }}.errors import (
+    ModelNotFoundError,
+    ProjectError,
+)
 from {{ cookiecutter.package_name }}.predict import load_for_inference
-from {{ cookiecutter.package_name }}.tracking import CHAMPION, HeldOut, promote, rollback, session
-from {{ cookiecutter.package_name }}.train import TrainingRun, split, train
+from {{ cookiecutter.package_name }}.tracking import (
+    CHAMPION,
+    HeldOut,
+    promote,
+    rollback,
+    session,
+)
+from {{ cookiecutter.package_name }}.train import (
+    TrainingRun,
+    split,
+    train,
+)
 
 {% if cookiecutter.task == "classification" -%}
 SCORES = r"accuracy=[\d.]+, f1_macro=[\d.]+, roc_auc=[\d.]+, log_loss=[\d.]+"
@@ -41,11 +60,39 @@ SCORES = r"rmse=[\d.]+, mae=[\d.]+, r2=-?[\d.]+"
 
 
 @pytest.fixture
-def config(config: Config) -> Config:
-    """The isolated config with tracking on, against its own temporary store."""
-    return config.model_copy(
-        update={"tracking": config.tracking.model_copy(update={"enabled": True})}
-    )
+def config(tracked_config: Config) -> Config:
+    """In this module, ``config`` tracks runs, in a store of its own."""
+    return tracked_config
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trainings_at_once(
+    tracked_config_in: Callable[[Path], Config], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Config, list[subprocess.Popen[str]]]]:
+    """Two ``train`` processes on one fresh store, started together as this module starts.
+
+    Each spends seconds importing its libraries; started first, they run beside the
+    tests below instead of after them. The last test checks what they did.
+    """
+    root = tmp_path_factory.mktemp("at-once")
+    config = tracked_config_in(root)
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.package_name }}",
+        "train",
+        "-c",
+        str(write(config, root / "config.yaml")),
+    ]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    yield config, processes
+    for process in processes:
+        if process.poll() is None:  # a test failed before waiting for it
+            process.kill()
+            process.communicate()
 
 
 def dummy(config: Config) -> Config:
@@ -165,16 +212,27 @@ def test_registry_commands_print_only_their_own_lines(
     assert "Downloading artifacts" in verbose.stderr, "progress bars are back with --verbose"
 
 
-def test_registry_load_checks_the_hash_the_registry_keeps(config: Config) -> None:
-    """The registered version's hash, not the downloaded metadata's, decides what loads."""
-    run = train(config)
+def test_registry_load_checks_the_hash_the_registry_keeps(
+    registered: tuple[Config, TrainingRun], tmp_path: Path
+) -> None:
+    """The registered version's hash, not the downloaded metadata's, decides what loads.
+
+    The tag is changed in a copy of the shared store's database, whose artifacts stay
+    where they are: only the registry's record differs.
+    """
+    shared, run = registered
+    database = tmp_path / "mlflow.db"
+    shutil.copyfile(shared.tracking.uri.removeprefix("sqlite:///"), database)
+    config = shared.model_copy(
+        update={"tracking": shared.tracking.model_copy(update={"uri": f"sqlite:///{database}"})}
+    )
     name = config.tracking.registered_model
     with session(config) as client:
-        version = client.get_model_version_by_alias(name, CHAMPION).version
-        assert client.get_model_version(name, version).tags[MODEL_HASH] == run.metadata[MODEL_HASH]
-        client.set_model_version_tag(name, version, MODEL_HASH, "0" * 64)
+        assert client.get_model_version(name, "1").tags[MODEL_HASH] == run.metadata[MODEL_HASH]
+        client.set_model_version_tag(name, "1", MODEL_HASH, "0" * 64)
     with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
         load_for_inference(config, f"models:/{name}@{CHAMPION}")
+    assert load_for_inference(shared, f"models:/{name}@{CHAMPION}").version == run.run_id
 
 
 def test_champion_and_challengers_then_rollback(
@@ -182,8 +240,9 @@ def test_champion_and_challengers_then_rollback(
 ) -> None:
     """Better takes the alias, equal and worse do not, rollback hands it back.
 
-    Every run here has the same held-out rows, so the champion's recorded score is reused
-    rather than the champion loaded and scored again; other rows mean scoring both.
+    The equal and the worse challengers are the same two models registered once more.
+    All versions were scored on the same held-out rows, so their recorded scores are
+    compared rather than the models loaded and scored again; other rows mean scoring.
     """
     loads: list[str] = []
     load_version = tracking.load_version
@@ -199,15 +258,25 @@ def test_champion_and_challengers_then_rollback(
     better = train(config)
     assert champion(config) == "2"
     assert better.promotion is not None
-    assert "takes" in better.promotion
-    for challenger in (config, dummy(config)):  # equal, then worse
-        outcome = train(challenger)
-        assert outcome.promotion is not None
-        assert "does not take" in outcome.promotion
-    assert champion(config) == "2"
-    assert loads == [], "the champion's recorded score on the same rows was reused"
+    assert "takes the champion alias from version 1" in better.promotion
 
+    name = config.tracking.registered_model
+    with session(config) as client:
+        for again in ("2", "1"):  # equal, then worse
+            original = client.get_model_version(name, again)
+            assert original.source is not None
+            client.create_model_version(
+                name, original.source, run_id=original.run_id, tags=original.tags
+            )
     _, rows = split(load_dataset(config.data), config)
+    held_out = HeldOut(rows, better.metadata["data"]["held_out_fingerprint"])
+    for version in ("3", "4"):
+        outcome = promote(config, version, held_out)
+        assert not outcome.promoted
+        assert "does not take the champion alias from version 2" in outcome.describe()
+    assert champion(config) == "2"
+    assert loads == [], "recorded scores on the same rows were compared"
+
     other_rows = promote(config, "4", HeldOut(rows, fingerprint="other rows"))
     assert sorted(loads) == ["2", "4"], "on other rows both versions are scored again"
     assert not other_rows.promoted
@@ -220,7 +289,7 @@ def test_champion_and_challengers_then_rollback(
 
 
 def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
-    strict = config.model_copy(
+    strict = dummy(config).model_copy(
         update={
             "quality_gate": QualityGate(
                 minimum={"r2": 2.0} if config.task == "regression" else {"accuracy": 2.0}
@@ -237,20 +306,11 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
     assert logged.data.tags["quality_gate"] == "failed"
 
 
-def test_two_trainings_at_once_share_one_store(config: Config, tmp_path: Path) -> None:
+def test_two_trainings_at_once_share_one_store(
+    trainings_at_once: tuple[Config, list[subprocess.Popen[str]]], tmp_path: Path
+) -> None:
     """Two processes, one SQLite store: both runs land, and each prints only its own lines."""
-    command = [
-        sys.executable,
-        "-m",
-        "{{ cookiecutter.package_name }}",
-        "train",
-        "-c",
-        str(write(config, tmp_path / "config.yaml")),
-    ]
-    processes = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
+    config, processes = trainings_at_once
     outputs = [process.communicate(timeout=300) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     for stdout, stderr in outputs:

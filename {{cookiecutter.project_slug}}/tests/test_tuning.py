@@ -15,8 +15,9 @@ from {{ cookiecutter.package_name }}.tuning import tune
 
 
 def test_best_parameters_reach_training(config: Config) -> None:
-    result = tune(config, trials=3)
-    assert result.trials == 3
+    quick = config.model_copy(update={"tuning": config.tuning.model_copy(update={"cv_folds": 2})})
+    result = tune(quick, trials=2)
+    assert result.trials == 2
     assert config.model.params_file is not None
     written = yaml.safe_load(config.model.params_file.read_text(encoding="utf-8"))
     assert written == result.best_params

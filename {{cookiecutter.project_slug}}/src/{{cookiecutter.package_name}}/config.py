@@ -20,6 +20,20 @@ from .errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/config.yaml")
 
+# libyaml's C parser and emitter, which PyYAML's wheels include, else the Python ones:
+# the same safe subset of YAML, read and written several times faster.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def read_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+
+
+def write_yaml(data: Any, *, sort_keys: bool = True) -> str:
+    return yaml.dump(data, Dumper=YAML_DUMPER, sort_keys=sort_keys, allow_unicode=True)
+
+
 Task = Literal["classification", "regression"]
 
 METRICS: dict[str, dict[str, bool]] = {
@@ -261,7 +275,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config ({error.strerror})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -280,7 +294,7 @@ def with_tuned_params(config: Config) -> Config:
     params_file = config.model.params_file
     if params_file is None or not params_file.is_file():
         return config
-    tuned = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    tuned = read_yaml(params_file.read_text(encoding="utf-8"))
     if not isinstance(tuned, dict):
         raise ConfigError(f"{params_file}: expected a mapping of parameter names to values")
     model = config.model.model_copy(update={"params": {**config.model.params, **tuned}})

@@ -14,30 +14,21 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .config import CategoricalColumn, DataConfig
 
-MISSING_CATEGORY = "__missing__"
-
 
 def build_preprocessor(config: DataConfig) -> ColumnTransformer:
-    """Impute and scale numeric columns; impute and one-hot encode categorical ones.
+    """Impute and scale numeric columns; one-hot encode categorical ones.
 
-    Categories never seen in training encode as all zeros instead of failing, so a new
-    value at serving time cannot break a prediction.
+    A missing category is a category of its own (the encoder's own handling, no
+    imputer needed), and categories never seen in training encode as all zeros instead
+    of failing, so a new value at serving time cannot break a prediction.
     """
     categorical = [c.name for c in config.features if isinstance(c, CategoricalColumn)]
     numeric = [c.name for c in config.features if not isinstance(c, CategoricalColumn)]
     numeric_steps = Pipeline(
         [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     )
-    categorical_steps = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-            (
-                "encode",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-            ),
-        ]
-    )
+    encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     return ColumnTransformer(
-        [("numeric", numeric_steps, numeric), ("categorical", categorical_steps, categorical)],
+        [("numeric", numeric_steps, numeric), ("categorical", encode, categorical)],
         verbose_feature_names_out=False,
     )

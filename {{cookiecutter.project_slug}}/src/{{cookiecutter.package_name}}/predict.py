@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .artifacts import SavedModel, load_run
-from .config import Config
+from .config import Config, Task
 from .data import read_table, validate, write_table
+from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
 PREDICTION = "prediction"
@@ -26,17 +29,34 @@ def load_for_inference(config: Config, reference: str | None = None) -> SavedMod
     return load_run(config.paths.models, reference)
 
 
+@dataclass(frozen=True)
+class Predictions:
+    """What the model says about each row, as arrays in row order."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray | None  # one column per class (classification only)
+    classes: list[str]
+
+
+def predict_features(saved: SavedModel, features: pd.DataFrame, task: Task) -> Predictions:
+    """Predict rows that already passed the schema, running the preprocessing once."""
+    if task == "classification":
+        labels, probabilities = labels_and_probabilities(saved.model, features)
+        return Predictions(labels, probabilities, [str(c) for c in saved.model.classes_])
+    return Predictions(saved.model.predict(features), None, [])
+
+
 def predict_frame(
     saved: SavedModel, frame: pd.DataFrame, config: Config, *, source: str
 ) -> pd.DataFrame:
     """Validate ``frame`` and return one row per input: prediction, probabilities, version."""
     features = validate(frame, config.data, with_target=False, source=source)
+    predictions = predict_features(saved, features, config.task)
     output = pd.DataFrame(index=features.index)
-    output[PREDICTION] = saved.model.predict(features)
-    if config.task == "classification":
-        probabilities = saved.model.predict_proba(features)
-        for position, label in enumerate(saved.model.classes_):
-            output[f"probability_{label}"] = probabilities[:, position]
+    output[PREDICTION] = predictions.labels
+    if predictions.probabilities is not None:
+        for position, label in enumerate(predictions.classes):
+            output[f"probability_{label}"] = predictions.probabilities[:, position]
     output[MODEL_VERSION] = saved.version
     return output
 

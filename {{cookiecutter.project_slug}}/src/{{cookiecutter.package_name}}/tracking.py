@@ -125,6 +125,20 @@ def session(config: Config) -> Iterator[MlflowClient]:
         raise ProjectError(f"tracking: {summary or type(error).__name__}") from None
 
 
+def use_experiment(config: Config) -> Any:
+    """Make the configured experiment the active one, creating it on first use.
+
+    With a SQLite store its artifacts go in ``mlruns/`` beside the database file:
+    MLflow's own default is ``mlruns/`` in whatever folder the command happened to run in.
+    """
+    name = config.tracking.experiment
+    uri = config.tracking.uri
+    if uri.startswith(SQLITE) and mlflow.get_experiment_by_name(name) is None:
+        artifacts = Path(uri.removeprefix(SQLITE)).resolve().parent / "mlruns"
+        mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
+    return mlflow.set_experiment(name)
+
+
 def retrying(action: Callable[[], Any], attempts: int = 5) -> Any:
     """Run ``action``, retrying when another process changed the store at the same moment.
 
@@ -298,7 +312,7 @@ def log_training(
     """Log one training run; register and compete for the alias if it passed the gate."""
     metadata = run.metadata
     with session(config) as client:
-        experiment = retrying(lambda: mlflow.set_experiment(config.tracking.experiment))
+        experiment = retrying(lambda: use_experiment(config))
         created = client.create_run(
             experiment.experiment_id, run_name=run.run_id, tags=_run_tags(run)
         )
@@ -501,7 +515,7 @@ def rollback(config: Config) -> str:
 def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], None]]:
     """A parent run for a tuning study; the yielded function logs one trial as a child."""
     with session(config):
-        retrying(lambda: mlflow.set_experiment(config.tracking.experiment))
+        retrying(lambda: use_experiment(config))
         with mlflow.start_run(run_name="tuning"):
 
             def log_trial(params: dict[str, Any], value: float) -> None:

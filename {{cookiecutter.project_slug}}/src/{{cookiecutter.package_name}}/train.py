@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
-from .config import Config
+from .config import Config, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
@@ -166,7 +165,7 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
         artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
         artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
         artifacts.atomic_write_text(
-            staging / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+            staging / "config.yaml", write_yaml(config.model_dump(mode="json"), sort_keys=False)
         )
         artifacts.atomic_write_text(staging / "model_card.md", model_card.render(metadata, config))
         explain.plot_importance(importance, staging / "feature_importance.png")

@@ -11,10 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from .artifacts import atomic_write_text
-from .config import Config, SearchDimension
+from .config import Config, SearchDimension, write_yaml
 from .data import load_dataset
 from .errors import ConfigError
 from .train import CV_SCORING, build_pipeline, split
@@ -80,6 +78,6 @@ def tune(
     atomic_write_text(
         config.model.params_file,
         "# Written by `tune`: the best parameters found; `train` merges them over model.params.\n"
-        + yaml.safe_dump(study.best_params, sort_keys=True),
+        + write_yaml(study.best_params),
     )
     return TuningResult(study.best_params, float(study.best_value), len(study.trials))
