@@ -21,7 +21,7 @@ import logging
 import re
 
 from cookiecutter.exceptions import FailedHookException
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemBytecodeCache
 from jinja2.ext import Extension
 
 _REFERS_TO_CONTEXT = re.compile(r"\{[{%][^}]*\bcookiecutter\b")
@@ -89,10 +89,16 @@ def drop_hook_traceback(record: logging.LogRecord) -> bool:
 
 
 class TemplateFilters(Extension):
-    """Registers the quoting filters and the folder-name check; keeps answers literal."""
+    """Registers the quoting filters and the folder-name check; keeps answers literal.
+
+    It also gives the environment Jinja's bytecode cache (in the temporary directory,
+    keyed by each file's content): compiling the template's files is most of what
+    rendering them costs, and every bake after the first skips it.
+    """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        environment.bytecode_cache = FileSystemBytecodeCache()
         hook_logger = logging.getLogger("cookiecutter.hooks")
         if drop_hook_traceback not in hook_logger.filters:
             hook_logger.addFilter(drop_hook_traceback)

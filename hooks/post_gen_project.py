@@ -82,10 +82,16 @@ def git_init(root: Path, author: str, email: str) -> bool:
     if git is None:
         print("note: git not found, skipped `git init`", file=sys.stderr)
         return False
+    found = subprocess.run(
+        [git, "config", "--get-regexp", r"^user\.(name|email)$"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    configured = {line.split(" ", 1)[0] for line in found.stdout.splitlines()}
     identity = []
     for key, fallback in (("user.name", author), ("user.email", email)):
-        configured = subprocess.run([git, "config", key], cwd=root, capture_output=True, text=True)
-        if not configured.stdout.strip():
+        if key not in configured:
             identity += ["-c", f"{key}={fallback}"]
     for command in (
         ["init", "--quiet", "--initial-branch=main"],
