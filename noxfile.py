@@ -1,11 +1,13 @@
 """The template's own checks: ``nox -s tests`` bakes projects and runs their suites.
 
-nox -s tests                 # both tiers (what CI runs)
-nox -s tests -- -m "not full"  # the fast tier only: render and static checks
-nox -s lint                  # ruff on the template's own code
+nox -s lint tests            # what CI runs: ruff, then every tier, one after the other
+nox -s tests -- fast         # one tier: fast, full or integration
+nox -s tests -- -k cruft     # anything else is handed to pytest as it is
 """
 
 from __future__ import annotations
+
+import time
 
 import nox
 
@@ -35,10 +37,28 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", *TEMPLATE_CODE)
 
 
+# Each tier's marker expression; a test without a tier marker belongs to the fast one.
+TIERS = {
+    "fast": "not full and not integration",
+    "full": "full",
+    "integration": "integration",
+}
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
+    """The tiers in turn, each on every core, each timed: the budgets are per tier."""
     install_group(session, "test")
-    session.run("pytest", "-n", "auto", "--durations=15", *session.posargs)
+    chosen = [tier for tier in session.posargs if tier in TIERS]
+    if session.posargs and not chosen:
+        session.run("pytest", "-n", "auto", "--durations=15", *session.posargs)
+        return
+    took = {}
+    for tier in chosen or TIERS:
+        start = time.perf_counter()
+        session.run("pytest", "-n", "auto", "--durations=10", "-m", TIERS[tier])
+        took[tier] = time.perf_counter() - start
+    session.log(", ".join(f"{tier} tier: {seconds:.0f} s" for tier, seconds in took.items()))
 
 
 @nox.session

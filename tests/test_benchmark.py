@@ -1,4 +1,4 @@
-"""Full tier: the training benchmark runs end to end, as the README tells people to run it.
+"""Integration tier: the training benchmark runs end to end, the way the README runs it.
 
 One small round (2,000 rows) is enough to show that it bakes, installs both environments,
 times every column and prints the table whose header the README's Speed section uses.
@@ -16,7 +16,7 @@ import pytest
 from conftest import run
 from matrix import TEMPLATE
 
-pytestmark = pytest.mark.full
+pytestmark = pytest.mark.integration
 
 COLUMNS = ("bare", "train", "dev", "tracked")
 

@@ -1,8 +1,12 @@
-"""Full tier: a baked project against a real MLflow tracking server on loopback.
+"""Integration tier: a baked project against MLflow's own servers, on loopback.
 
-Only the environment variable changes, as the baked README promises: the project trains
-twice, and the server then holds both runs with their lineage and artifacts, one
-registered version per run, and the champion alias on the first (the second is no better).
+A real tracking server: only the environment variable changes, as the baked README
+promises; the project trains twice, and the server then holds both runs with their
+lineage and artifacts, one registered version per run, and the champion alias on the
+first (the second is no better).
+
+MLflow's model server: ``mlflow models serve`` loads the registered champion, the very
+file training wrote, and answers with the predictions the project's own command gives.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import Bake, run, user_env
 
-pytestmark = pytest.mark.full
+pytestmark = pytest.mark.integration
 
 CHECK = """
 import json, sys
@@ -32,6 +36,40 @@ print(json.dumps({
     "versions": sorted(v.version for v in client.search_model_versions(f"name='{sys.argv[1]}'")),
     "champion": client.get_model_version_by_alias(sys.argv[1], "champion").version,
 }))
+"""
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, f"{process.args[0]} exited"
+        assert time.monotonic() < deadline, f"{url} did not answer"
+        time.sleep(0.5)
+
+
+# Posts five sample rows to MLflow's server and compares with the project's own model.
+COMPARE = """
+import importlib, json, sys, urllib.request
+import pandas as pd
+package, port = sys.argv[1], sys.argv[2]
+config = importlib.import_module(package + ".config").load_config()
+predict = importlib.import_module(package + ".predict")
+rows = pd.read_csv(config.data.path)[config.data.feature_names].head(5)
+body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
+request = urllib.request.Request(
+    f"http://127.0.0.1:{port}/invocations", data=body.encode(),
+    headers={"Content-Type": "application/json"},
+)
+served = json.loads(urllib.request.urlopen(request, timeout=30).read())["predictions"]
+ours = predict.load_for_inference(config).model.predict(rows).tolist()
+assert served == ours, (served, ours)
+print(f"same predictions for {len(ours)} rows")
 """
 
 
@@ -76,17 +114,7 @@ def server(project: Path, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, "mlflow server exited"
-            assert time.monotonic() < deadline, "mlflow server did not start"
-            time.sleep(0.5)
+        wait_until_up(f"{url}/health", process)
         yield url
     finally:
         process.terminate()
@@ -97,7 +125,13 @@ def test_training_against_a_tracking_server(project: Path, server: str) -> None:
     slug = project.name
     env = {"MLFLOW_TRACKING_URI": server}
     for _ in range(2):
-        run(["uv", "run", slug, "train"], project, extra_env=env)
+        trained = run(["uv", "run", slug, "train"], project, extra_env=env)
+        assert trained.stderr == "", "no library output, even with a server's run links"
+        assert [line.split()[0] for line in trained.stdout.splitlines()] == [
+            "run",
+            "saved",
+            "registry:",
+        ]
     assert not (project / "mlflow.db").exists(), "nothing was written to the local store"
 
     report = json.loads(
@@ -111,3 +145,31 @@ def test_training_against_a_tracking_server(project: Path, server: str) -> None:
         assert {"run/model_card.md", "run/metadata.json", "run/metrics.json"} <= set(files)
     assert [str(v) for v in report["versions"]] == ["1", "2"]
     assert str(report["champion"]) == "1", "an equal challenger does not take the alias"
+
+
+def test_mlflow_serves_the_registered_champion(project: Path) -> None:
+    slug = project.name
+    run(["uv", "run", slug, "train"], project)
+    port = free_port()
+    env = {
+        **user_env(),
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",  # MLflow asks for this before unpickling
+        "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",  # the project's own store
+    }
+    command = ["uv", "run", "mlflow", "models", "serve", "--env-manager", "local"]
+    server = subprocess.Popen(
+        [*command, "-m", f"models:/{slug}@champion", "--host", "127.0.0.1", "-p", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/ping", server)
+        done = run(
+            ["uv", "run", "python", "-c", COMPARE, slug.replace("-", "_"), str(port)], project
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert done.stdout.strip() == "same predictions for 5 rows"

@@ -78,9 +78,14 @@ def quiet_libraries() -> Iterator[None]:
     failures still surface, as exceptions that ``reports_errors`` prints as one line.
     """
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
-    progress_bar = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    previous = os.environ.get(progress_bar)
-    os.environ[progress_bar] = "false"
+    # MLflow's own switches for what it prints without logging: download progress bars,
+    # and links to each run when the store is a tracking server.
+    switches = {
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    }
+    previous = {name: os.environ.get(name) for name in switches}
+    os.environ.update(switches)
 {%- endif %}
     logging.disable(logging.CRITICAL)
     try:
@@ -90,10 +95,11 @@ def quiet_libraries() -> Iterator[None]:
     finally:
         logging.disable(logging.NOTSET)
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
-        if previous is None:
-            os.environ.pop(progress_bar, None)
-        else:
-            os.environ[progress_bar] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 {%- endif %}
 
 

@@ -256,16 +256,16 @@ def _signature(config: Config) -> ModelSignature:
     )
 
 
-def _register(
-    client: MlflowClient, name: str, source: str, run_id: str, tags: dict[str, str]
-) -> str:
-    """Create the next version of ``name`` from ``source`` (and ``name`` itself if new)."""
+def _register(client: MlflowClient, name: str, logged: Any, tags: dict[str, str]) -> str:
+    """Create the next version of ``name`` from the logged model (and ``name`` if new)."""
     try:
         client.create_registered_model(name)
     except MlflowException as error:
         if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise
-    version = client.create_model_version(name, source, run_id=run_id, tags=tags)
+    version = client.create_model_version(
+        name, logged.model_uri, run_id=logged.run_id, tags=tags, model_id=logged.model_id
+    )
     return str(version.version)
 
 
@@ -316,7 +316,7 @@ def log_training(
         created = client.create_run(
             experiment.experiment_id, run_name=run.run_id, tags=_run_tags(run)
         )
-        with mlflow.start_run(run_id=created.info.run_id) as active:
+        with mlflow.start_run(run_id=created.info.run_id):
             mlflow.log_params(
                 _flat(
                     {"estimator": config.model.estimator, "seed": config.seed, **metadata["params"]}
@@ -348,8 +348,7 @@ def log_training(
             lambda: _register(
                 client,
                 config.tracking.registered_model,
-                logged.model_uri,
-                active.info.run_id,
+                logged,
                 {
                     "run_id": run.run_id,
                     MODEL_HASH: metadata[MODEL_HASH],
