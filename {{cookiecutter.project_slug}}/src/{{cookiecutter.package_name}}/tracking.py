@@ -24,7 +24,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
@@ -99,7 +98,7 @@ class Promotion:
 _LOCKS: dict[str, FileLock] = {}
 
 
-@contextmanager
+@contextlib.contextmanager
 def session(config: Config) -> Iterator[MlflowClient]:
     """A client for the configured store, with tracking and registry both pointed at it.
 
@@ -510,7 +509,7 @@ def rollback(config: Config) -> str:
         return previous
 
 
-@contextmanager
+@contextlib.contextmanager
 def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], None]]:
     """A parent run for a tuning study; the yielded function logs one trial as a child."""
     with session(config):
