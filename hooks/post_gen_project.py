@@ -18,7 +18,11 @@ from pathlib import Path
 OWNED_PATHS: dict[tuple[str, str], list[str]] = {
     ("task", "classification"): ["data/sample/churn.csv"],
     ("task", "regression"): ["data/sample/house_prices.csv"],
-    ("experiment_tracking", "mlflow"): ["src/{package}/tracking.py", "tests/test_tracking.py"],
+    ("experiment_tracking", "mlflow"): [
+        "src/{package}/tracking.py",
+        "src/{package}/tracking_worker.py",
+        "tests/test_tracking.py",
+    ],
     ("serving", "fastapi"): ["src/{package}/api.py", "tests/test_api.py"],
     ("ci", "github"): [".github"],
     ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],

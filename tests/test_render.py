@@ -71,7 +71,11 @@ OPTION_FILES: dict[tuple[str, str], set[str]] = {
     ("task", "classification"): {"data/sample/churn.csv"},
     ("task", "regression"): {"data/sample/house_prices.csv"},
     ("serving", "fastapi"): {"src/{package}/api.py", "tests/test_api.py"},
-    ("experiment_tracking", "mlflow"): {"src/{package}/tracking.py", "tests/test_tracking.py"},
+    ("experiment_tracking", "mlflow"): {
+        "src/{package}/tracking.py",
+        "src/{package}/tracking_worker.py",
+        "tests/test_tracking.py",
+    },
     ("ci", "github"): {
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",

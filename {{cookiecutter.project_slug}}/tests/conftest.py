@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import (
     DEFAULT_CONFIG,
     Config,
@@ -20,10 +21,7 @@ from {{ cookiecutter.package_name }}.config import (
     load_config,
 )
 from {{ cookiecutter.package_name }}.data import read_table
-from {{ cookiecutter.package_name }}.train import (
-    TrainingRun,
-    train,
-)
+from {{ cookiecutter.package_name }}.train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

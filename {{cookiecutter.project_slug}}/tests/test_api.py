@@ -22,12 +22,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
     ServingConfig,
 )
-from {{ cookiecutter.package_name }}.train import TrainingRun
 
 
 def with_logs(config: Config, root: Path) -> Config:

@@ -14,12 +14,12 @@ from {{ cookiecutter.package_name }}.artifacts import (
     METADATA_FILE,
     MODEL_FILE,
     MODEL_HASH,
+    TrainingRun,
     load_run,
     save_model,
 )
 from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
-from {{ cookiecutter.package_name }}.train import TrainingRun
 
 
 class _Payload:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
 )
 from {{ cookiecutter.package_name }}.errors import CheckFailedError
 from {{ cookiecutter.package_name }}.monitoring import monitor
-from {{ cookiecutter.package_name }}.train import TrainingRun
 
 
 def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.data import read_table
 from {{ cookiecutter.package_name }}.errors import (
@@ -18,7 +19,6 @@ from {{ cookiecutter.package_name }}.predict import (
     PREDICTION,
     predict_file,
 )
-from {{ cookiecutter.package_name }}.train import TrainingRun
 
 
 def unlabelled(config: Config, sample: pd.DataFrame, path: Path, rows: int = 25) -> Path:

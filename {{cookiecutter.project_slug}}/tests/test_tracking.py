@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     MODEL_FILE,
     MODEL_HASH,
     SavedModel,
+    TrainingRun,
 )
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
@@ -46,8 +47,8 @@ from {{ cookiecutter.package_name }}.tracking import (
     rollback,
     session,
 )
+from {{ cookiecutter.package_name }}.tracking_worker import TrackingWorker
 from {{ cookiecutter.package_name }}.train import (
-    TrainingRun,
     split,
     train,
 )
@@ -93,6 +94,21 @@ def trainings_at_once(
         if process.poll() is None:  # a test failed before waiting for it
             process.kill()
             process.communicate()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def broken_store(
+    tracked_config_in: Callable[[Path], Config], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Config, TrackingWorker]]:
+    """A config whose store is not a database, and a logging process already started on it."""
+    root = tmp_path_factory.mktemp("broken-store")
+    config = tracked_config_in(root)
+    not_a_database = root / "broken.db"
+    not_a_database.write_text("not a database", encoding="utf-8")
+    settings = config.tracking.model_copy(update={"uri": f"sqlite:///{not_a_database}"})
+    config = config.model_copy(update={"tracking": settings})
+    with TrackingWorker(config) as worker:
+        yield config, worker
 
 
 def dummy(config: Config) -> Config:
@@ -212,6 +228,17 @@ def test_registry_commands_print_only_their_own_lines(
     assert "Downloading artifacts" in verbose.stderr, "progress bars are back with --verbose"
 
 
+def test_training_that_stops_early_logs_nothing(config: Config, tmp_path: Path) -> None:
+    """The logging process is stopped with training: one error line, no run in the store."""
+    config_file = str(write(config, tmp_path / "config.yaml"))
+    missing = tmp_path / "missing.csv"
+    result = CliRunner().invoke(app, ["train", "-c", config_file, "--data", str(missing)])
+    assert (result.exit_code, result.stderr) == (1, f"error: {missing}: data file not found\n")
+    with session(config) as client:
+        experiment = client.get_experiment_by_name(config.tracking.experiment)
+        assert experiment is None or not client.search_runs([experiment.experiment_id])
+
+
 def test_registry_load_checks_the_hash_the_registry_keeps(
     registered: tuple[Config, TrainingRun], tmp_path: Path
 ) -> None:
@@ -268,17 +295,24 @@ def test_champion_and_challengers_then_rollback(
             client.create_model_version(
                 name, original.source, run_id=original.run_id, tags=original.tags
             )
-    _, rows = split(load_dataset(config.data), config)
-    held_out = HeldOut(rows, better.metadata["data"]["held_out_fingerprint"])
+    reads: list[str] = []
+
+    def read_rows() -> pd.DataFrame:
+        reads.append("held-out rows")
+        return split(load_dataset(config.data), config)[1]
+
+    held_out = HeldOut(better.metadata["data"]["held_out_fingerprint"], read_rows)
     for version in ("3", "4"):
         outcome = promote(config, version, held_out)
         assert not outcome.promoted
         assert "does not take the champion alias from version 2" in outcome.describe()
     assert champion(config) == "2"
     assert loads == [], "recorded scores on the same rows were compared"
+    assert reads == [], "so the rows were not even read"
 
-    other_rows = promote(config, "4", HeldOut(rows, fingerprint="other rows"))
+    other_rows = promote(config, "4", HeldOut("other rows", read_rows))
     assert sorted(loads) == ["2", "4"], "on other rows both versions are scored again"
+    assert reads == ["held-out rows"], "on rows read once"
     assert not other_rows.promoted
     assert other_rows.champion_score == pytest.approx(better.metrics[other_rows.metric])
 
@@ -304,6 +338,17 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
         assert experiment is not None
         [logged] = client.search_runs([experiment.experiment_id])
     assert logged.data.tags["quality_gate"] == "failed"
+
+
+def test_a_store_that_fails_fails_the_training(
+    broken_store: tuple[Config, TrackingWorker],
+) -> None:
+    """Training finishes, the logging process cannot log: one error, and no latest model."""
+    config, worker = broken_store
+    with pytest.raises(ProjectError, match=r"^tracking: DatabaseError: [^\n]+$"):
+        train(config, log_run=worker.log)
+    assert [path.name for path in (config.paths.models / "runs").iterdir()], "run kept"
+    assert not (config.paths.models / "latest").exists()
 
 
 def test_two_trainings_at_once_share_one_store(

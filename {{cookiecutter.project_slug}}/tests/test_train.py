@@ -12,6 +12,7 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from {{ cookiecutter.package_name }} import explain
 from {{ cookiecutter.package_name }}.artifacts import (
+    TrainingRun,
     load_run,
     resolve_run_dir,
 )
@@ -28,10 +29,7 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.evaluate import class_codes, score
 from {{ cookiecutter.package_name }}.explain import feature_importance
-from {{ cookiecutter.package_name }}.train import (
-    TrainingRun,
-    train,
-)
+from {{ cookiecutter.package_name }}.train import train
 
 
 def test_training_meets_the_gate_and_writes_the_run(trained: tuple[Config, TrainingRun]) -> None:

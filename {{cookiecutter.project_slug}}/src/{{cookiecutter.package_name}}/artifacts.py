@@ -34,6 +34,7 @@ from .errors import ModelNotFoundError
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
 MODEL_HASH = "model_sha256"  # the metadata key holding the model file's SHA-256
+EXAMPLE_ROWS = 3  # held-out rows saved with a logged model as its input example
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,33 @@ class SavedModel:
     @property
     def version(self) -> str:
         return str(self.metadata["run_id"])
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What a training run produced; ``passed`` tells whether it became the latest model."""
+
+    run_id: str
+    run_dir: Path
+    metrics: dict[str, float]
+    passed: bool
+    failures: list[str]
+    metadata: dict[str, Any]
+    promotion: str | None = None  # what the model registry decided, when tracking is on
+
+    @classmethod
+    def from_folder(cls, run_dir: Path) -> TrainingRun:
+        """The run as its folder records it (the registry's decision is not in there)."""
+        metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
+        gate = metadata["quality_gate"]
+        return cls(
+            metadata["run_id"],
+            run_dir,
+            metadata["metrics"],
+            gate["passed"],
+            gate["failures"],
+            metadata,
+        )
 
 
 def new_run_id() -> str:

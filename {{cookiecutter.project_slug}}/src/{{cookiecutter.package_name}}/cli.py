@@ -219,6 +219,9 @@ def ingest(
 @app.command()
 @reports_errors
 def train(
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    context: typer.Context,
+{%- endif %}
     config: ConfigOption = DEFAULT_CONFIG,
     data: Annotated[Path | None, typer.Option(help="Training data; default: data.path.")] = None,
 ) -> None:
@@ -226,15 +229,24 @@ def train(
     from .config import load_config
 
     settings = load_config(config)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    with contextlib.ExitStack() as stack:
+        log_run = None
+        if settings.tracking.enabled:
+            from .tracking_worker import TrackingWorker
+
+            verbose = context.find_root().params["verbose"]
+            log_run = stack.enter_context(TrackingWorker(settings, verbose=verbose)).log
+        with loading_libraries():
+            from .train import train as train_model
+
+        run = train_model(settings, data, log_run)
+{%- else %}
     with loading_libraries():
         from .train import train as train_model
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-
-        if settings.tracking.enabled:
-            _open_tracking_store(settings)
-{%- endif %}
 
     run = train_model(settings, data)
+{%- endif %}
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
     typer.echo(f"run {run.run_id}: {scores}")
     typer.echo(f"saved {run.run_dir} (model card: {run.run_dir / 'model_card.md'})")
@@ -394,16 +406,18 @@ def promote(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import file_sha256, load_dataset
+        from .data import file_sha256
         from .tracking import HeldOut
         from .tracking import promote as compete
-        from .train import held_out_fingerprint, split
+        from .train import held_out_fingerprint, held_out_rows
 
         _open_tracking_store(settings)
 
-    _, rows = split(load_dataset(settings.data), settings)
-    fingerprint = held_out_fingerprint(settings, file_sha256(settings.data.path))
-    typer.echo(compete(settings, version, HeldOut(rows, fingerprint)).describe())
+    path = settings.data.path
+    held_out = HeldOut(
+        held_out_fingerprint(settings, file_sha256(path)), lambda: held_out_rows(settings, path)
+    )
+    typer.echo(compete(settings, version, held_out).describe())
 
 
 @app.command()

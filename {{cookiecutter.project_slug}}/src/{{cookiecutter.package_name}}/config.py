@@ -43,6 +43,13 @@ METRICS: dict[str, dict[str, bool]] = {
 }
 
 
+def is_better(task: Task, metric: str, challenger: float, champion: float, margin: float) -> bool:
+    """Whether ``challenger`` beats ``champion`` on ``metric`` by more than ``margin``."""
+    if METRICS[task][metric]:
+        return challenger > champion + margin
+    return challenger < champion - margin
+
+
 class Section(BaseModel):
     """Base for every config section: unknown keys are errors, values are immutable."""
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn import metrics
 from sklearn.pipeline import Pipeline
 
-from .config import METRICS, QualityGate, Task
+from .config import QualityGate, Task
 from .errors import DataError
 
 
@@ -77,10 +77,3 @@ def gate_failures(scores: dict[str, float], gate: QualityGate) -> list[str]:
         if scores[name] > bound
     ]
     return failures
-
-
-def is_better(task: Task, metric: str, challenger: float, champion: float, margin: float) -> bool:
-    """Whether ``challenger`` beats ``champion`` on ``metric`` by more than ``margin``."""
-    if METRICS[task][metric]:
-        return challenger > champion + margin
-    return challenger < champion - margin

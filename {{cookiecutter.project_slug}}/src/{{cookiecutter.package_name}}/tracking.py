@@ -17,6 +17,7 @@ With no server the store is a SQLite file inside the project; ``MLFLOW_TRACKING_
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import random
 import shutil
@@ -47,17 +48,22 @@ from mlflow.utils.mlflow_tags import (
 )
 
 from . import __version__
-from .artifacts import METADATA_FILE, MODEL_FILE, MODEL_HASH, SavedModel, load_run
-from .config import CategoricalColumn, Column, Config
+from .artifacts import (
+    EXAMPLE_ROWS,
+    METADATA_FILE,
+    MODEL_FILE,
+    MODEL_HASH,
+    SavedModel,
+    load_run,
+)
+from .config import CategoricalColumn, Column, Config, is_better
 from .errors import ModelNotFoundError, ProjectError
-from .evaluate import is_better, score
 
 if TYPE_CHECKING:
-    from .train import TrainingRun
+    from .artifacts import TrainingRun
 
 CHAMPION = "champion"
 SQLITE = "sqlite:///"
-EXAMPLE_ROWS = 3
 HISTORY_TAG = "champion_history"
 HELD_OUT_TAG = "held_out_fingerprint"  # which held-out rows the version's metrics came from
 # The run folder but its model file, logged with the run; the model is logged once, as the model.
@@ -171,24 +177,34 @@ def mlflow_schema(columns: list[Column]) -> Schema:
 
 
 class TrainingDataset(PandasDataset):
-    """The training rows as an MLflow dataset, described by the schema in the config.
+    """The training rows as an MLflow dataset, described by the config and the run's counts.
 
     MLflow would otherwise infer the schema by inspecting every value of every text
-    column, which takes seconds on a large table and can only rediscover the config.
+    column, which takes seconds on a large table and can only rediscover the config; the
+    rows themselves need not reach the process that logs the run.
     """
 
-    def __init__(self, rows: pd.DataFrame, config: Config, source: str, digest: str) -> None:
+    def __init__(self, config: Config, source: str, digest: str, rows: int) -> None:
         with warnings.catch_warnings():
             # MLflow registers two equal sources for local paths and warns that it picked one.
             warnings.filterwarnings("ignore", "The specified dataset source", UserWarning)
             resolved = resolve_dataset_source(source)
         target = config.data.target
-        super().__init__(rows, source=resolved, targets=target.name, name="training", digest=digest)
-        self._declared = mlflow_schema([*config.data.features, target])
+        columns = [*config.data.features, target]
+        empty = pd.DataFrame(columns=[column.name for column in columns])
+        super().__init__(
+            empty, source=resolved, targets=target.name, name="training", digest=digest
+        )
+        self._declared = mlflow_schema(columns)
+        self._profile = {"num_rows": rows, "num_elements": rows * len(columns)}
 
     @property
     def schema(self) -> Schema:
         return self._declared
+
+    @property
+    def profile(self) -> dict[str, int]:
+        return self._profile
 
 
 class RunFolderFlavor:
@@ -211,7 +227,6 @@ class RunFolderFlavor:
         requirements: list[str],
         **_: Any,
     ) -> None:
-        import sklearn
         from mlflow.models.utils import _save_example  # the sklearn flavour's own helper
 
         folder = Path(path)
@@ -226,7 +241,7 @@ class RunFolderFlavor:
         mlflow_model.add_flavor(
             mlflow.sklearn.FLAVOR_NAME,
             pickled_model=MODEL_FILE,
-            sklearn_version=sklearn.__version__,
+            sklearn_version=version("scikit-learn"),
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
             code=None,
         )
@@ -306,9 +321,12 @@ def _run_tags(run: TrainingRun) -> dict[str, str]:
 
 
 def log_training(
-    config: Config, run: TrainingRun, train_rows: pd.DataFrame, test_rows: pd.DataFrame
+    config: Config, run: TrainingRun, example: pd.DataFrame, held_out: HeldOut
 ) -> Promotion | None:
-    """Log one training run; register and compete for the alias if it passed the gate."""
+    """Log one training run; register and compete for the alias if it passed the gate.
+
+    ``example`` holds a few rows of features, saved with the model as its input example.
+    """
     metadata = run.metadata
     with session(config) as client:
         experiment = retrying(lambda: use_experiment(config))
@@ -323,9 +341,8 @@ def log_training(
             )
             mlflow.log_metrics({**run.metrics, **metadata["cv"]})
             # The data file's own hash is the digest: no second pass over the rows.
-            dataset = TrainingDataset(
-                train_rows, config, metadata["data"]["path"], metadata["data"]["sha256"][:8]
-            )
+            data = metadata["data"]
+            dataset = TrainingDataset(config, data["path"], data["sha256"][:8], data["train_rows"])
             mlflow.log_input(dataset, context="training")
             logged = Model.log(
                 artifact_path=None,  # superseded by name, but still a required argument
@@ -335,7 +352,7 @@ def log_training(
                 serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
                 run_dir=run.run_dir,
                 signature=_signature(config),
-                input_example=test_rows[config.data.feature_names].head(EXAMPLE_ROWS),
+                input_example=example.head(EXAMPLE_ROWS),
                 requirements=model_requirements(config),
                 validate_serving_input=False,  # the pipeline just scored these rows
             )
@@ -355,7 +372,6 @@ def log_training(
                 },
             )
         )
-        held_out = HeldOut(test_rows, metadata["data"][HELD_OUT_TAG])
         return promote(config, version, held_out, run.metrics[config.tracking.promotion.metric])
 
 
@@ -429,10 +445,18 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
 
 @dataclass(frozen=True)
 class HeldOut:
-    """The rows a challenger and the champion are compared on, and their fingerprint."""
+    """The rows a challenger and the champion are compared on, named by their fingerprint.
 
-    rows: pd.DataFrame
+    The rows are read only if a model has to be scored on them: a score recorded with the
+    same fingerprint was measured on these very rows.
+    """
+
     fingerprint: str
+    read_rows: Callable[[], pd.DataFrame]
+
+    @functools.cached_property
+    def rows(self) -> pd.DataFrame:
+        return self.read_rows()
 
 
 def _recorded_score(
@@ -459,14 +483,16 @@ def promote(
     with session(config) as client:
         name = config.tracking.registered_model
         rule = config.tracking.promotion
-        rows = held_out.rows
-        features, target = rows[config.data.feature_names], rows[config.data.target.name]
 
         def measure(version: str) -> float:
             recorded = _recorded_score(client, name, version, rule.metric, held_out)
             if recorded is not None:
                 return recorded
+            from .evaluate import score  # scikit-learn's metrics, only when scoring again
+
             model = load_version(config, version).model
+            rows = held_out.rows
+            features, target = rows[config.data.feature_names], rows[config.data.target.name]
             return score(config.task, model, features, target)[rule.metric]
 
         if challenger_score is None:

@@ -11,7 +11,10 @@ import importlib
 import inspect
 import json
 import shutil
-from dataclasses import dataclass{{ ', replace' if cookiecutter.experiment_tracking == 'mlflow' }}
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+from collections.abc import Callable
+from dataclasses import replace
+{%- endif %}
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,25 +25,18 @@ from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
+from .artifacts import TrainingRun
 from .config import Config, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
 
 CV_SCORING = {"classification": "roc_auc_ovr", "regression": "neg_root_mean_squared_error"}
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
 
-
-@dataclass(frozen=True)
-class TrainingRun:
-    """What a training run produced; ``passed`` tells whether it became the latest model."""
-
-    run_id: str
-    run_dir: Path
-    metrics: dict[str, float]
-    passed: bool
-    failures: list[str]
-    metadata: dict[str, Any]
-    promotion: str | None = None  # what the model registry decided, when tracking is on
+LogRun = Callable[[TrainingRun, pd.DataFrame], "str | None"]
+"""Logs a finished run, given its held-out rows; returns what the model registry decided."""
+{%- endif %}
 
 
 def build_estimator(config: Config) -> BaseEstimator:
@@ -101,6 +97,35 @@ def held_out_fingerprint(config: Config, data_sha256: str) -> str:
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+def held_out_rows(config: Config, data_path: Path) -> pd.DataFrame:
+    """The rows ``train`` held out of ``data_path``: the split is deterministic."""
+    return split(load_dataset(config.data, data_path), config)[1]
+
+
+def log_in_process(config: Config, run: TrainingRun, test_rows: pd.DataFrame) -> str | None:
+    """Log ``run`` to MLflow from this process; see ``tracking_worker`` for the other way."""
+    from .tracking import HeldOut, log_training
+
+    fingerprint = run.metadata["data"]["held_out_fingerprint"]
+    example = test_rows[config.data.feature_names]
+    promotion = log_training(config, run, example, HeldOut(fingerprint, lambda: test_rows))
+    return None if promotion is None else promotion.describe()
+
+
+def train(
+    config: Config, data_path: Path | None = None, log_run: LogRun | None = None
+) -> TrainingRun:
+    """Train, evaluate, gate and save one run; raise ``CheckFailedError`` if the gate fails.
+
+    A failed run is still saved for inspection, but ``latest`` keeps pointing at the last
+    good model, so batch prediction and serving never pick up a model that missed the gate.
+    With tracking on, ``log_run`` logs the run (by default from this process).
+    """
+{%- else %}
+
 
 def train(config: Config, data_path: Path | None = None) -> TrainingRun:
     """Train, evaluate, gate and save one run; raise ``CheckFailedError`` if the gate fails.
@@ -108,6 +133,7 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
     A failed run is still saved for inspection, but ``latest`` keeps pointing at the last
     good model, so batch prediction and serving never pick up a model that missed the gate.
     """
+{%- endif %}
     source = data_path or config.data.path
     frame = load_dataset(config.data, source)
     train_rows, test_rows = split(frame, config)
@@ -174,11 +200,8 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
     if config.tracking.enabled:
-        from .tracking import log_training
-
-        promotion = log_training(config, run, train_rows, test_rows)
-        if promotion is not None:
-            run = replace(run, promotion=promotion.describe())
+        log = log_run or (lambda run, rows: log_in_process(config, run, rows))
+        run = replace(run, promotion=log(run, test_rows))
 {%- endif %}
     if failures:
         raise CheckFailedError(
