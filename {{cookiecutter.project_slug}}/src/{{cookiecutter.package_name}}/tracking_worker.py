@@ -112,6 +112,8 @@ def serve(requests: IO[str]) -> dict[str, Any] | None:
 
 
 def main() -> None:
+    if hasattr(os, "nice"):  # training comes first when it wants both cores
+        os.nice(10)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     from .cli import quiet_libraries
