@@ -15,7 +15,8 @@ Each command runs in its own process. The commands take turns, one round at a ti
 a machine that speeds up or slows down mid-run shifts every column alike; a ratio is
 the median of the per-round ratios, what MLflow adds the median of the per-round
 differences between `train` with tracking on and off, wall time the median and memory
-the largest peak RSS. It also times importing the libraries `train` loads beyond the
+the largest peak RSS of any one process (with tracking on, `train` and the process that
+logs for it run side by side). It also times importing the libraries `train` loads beyond the
 bare script's, which is the part of the gap no change to the pipeline can remove.
 Needs uv.
 """
