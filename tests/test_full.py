@@ -6,6 +6,8 @@ promises a command the project cannot run fails here.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 from pathlib import Path
@@ -56,6 +58,68 @@ def readme_commands(root: Path) -> list[list[str]]:
     return commands
 
 
+def runs(root: Path) -> set[str]:
+    """The run folders in the project (run ids sort by the time they started)."""
+    return {path.name for path in (root / "models" / "runs").iterdir()} - {".gitkeep"}
+
+
+def latest(root: Path) -> str:
+    return (root / "models" / "latest").read_text(encoding="utf-8").strip()
+
+
+def train_stage_is_stale(root: Path) -> bool:
+    status = run(["uv", "run", "dvc", "status", "train"], root).stdout
+    return "train:" in status
+
+
+def check_dvc_and_the_command_line_share_the_runs(root: Path, slug: str) -> None:
+    """Runs trained by either path stay; DVC sees the tuned parameters and every model key.
+
+    The README has run ``train`` and ``dvc repro`` once each already.
+    """
+    again = run(["uv", "run", "dvc", "repro"], root)
+    assert "Data and pipelines are up to date" in again.stdout + again.stderr
+    for _ in range(2):  # train, repro, train, repro
+        before = runs(root)
+        run(["uv", "run", slug, "train"], root)
+        [trained] = runs(root) - before
+        run(["uv", "run", "dvc", "repro"], root)
+        assert before | {trained} <= runs(root), "dvc repro deleted no run"
+        assert latest(root) == max(runs(root)), "latest is the newest good run"
+
+    tuned = root / "configs" / "tuned_params.yaml"
+    config_file = root / "configs" / "config.yaml"
+    [(name, value)] = list(
+        yaml.safe_load(config_file.read_text(encoding="utf-8"))["model"]["params"].items()
+    )[:1]
+    shipped_tuned, shipped_config = (
+        tuned.read_text(encoding="utf-8"),
+        config_file.read_text(encoding="utf-8"),
+    )
+    tuned.write_text(f"{name}: {value * 2}\n", encoding="utf-8")
+    assert train_stage_is_stale(root), "a tuned parameter changes the model"
+    tuned.write_text(shipped_tuned, encoding="utf-8")
+    assert not train_stage_is_stale(root)
+    config_file.write_text(
+        shipped_config.replace("cv_folds: 0", "cv_folds: 3", 1), encoding="utf-8"
+    )
+    assert train_stage_is_stale(root), "cv_folds changes the run's metrics"
+
+    # The stages run from the project's environment alone, without uv on the PATH.
+    before = runs(root)
+    environment = f"{root / '.venv' / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    run([str(root / ".venv" / "bin" / "dvc"), "repro"], root, extra_env={"PATH": environment})
+    [trained] = runs(root) - before
+    assert latest(root) == trained
+    assert (
+        json.loads((root / "models" / "pipeline" / "metadata.json").read_text(encoding="utf-8"))[
+            "run_id"
+        ]
+        == trained
+    )
+    config_file.write_text(shipped_config, encoding="utf-8")
+
+
 @pytest.mark.parametrize("answers", FULL_TIER, ids=[label(a) for a in FULL_TIER])
 def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) -> None:
     root = bake(**answers)
@@ -82,8 +146,7 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
         assert not any("mlflow" in text for text in sources), "no MLflow in the code"
 
     if resolved(answers)["data_versioning"] == "dvc":
-        again = run(["uv", "run", "dvc", "repro"], root)
-        assert "Data and pipelines are up to date" in again.stdout + again.stderr
+        check_dvc_and_the_command_line_share_the_runs(root, slug)
 
     assert (root / "uv.lock").is_file(), "uv sync locks the environment"
     assert (root / "models" / "latest").is_file(), "train marks a good model"

@@ -27,6 +27,7 @@ COMMON_FILES = {
     ".python-version",
     "README.md",
     "configs/config.yaml",
+    "configs/tuned_params.yaml",
     "data/processed/.gitkeep",
     "data/raw/.gitkeep",
     "data/sample/README.md",

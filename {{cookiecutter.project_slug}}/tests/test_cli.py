@@ -89,6 +89,15 @@ def test_train_predict_evaluate_end_to_end(
     trained = runner.invoke(app, ["train", "--config", str(config_path)])
     assert trained.exit_code == 0, trained.output
     assert "model card" in trained.output
+    pipeline = tmp_path / "pipeline"
+    for _ in range(2):  # the copy a pipeline tracks: made, then replaced by the next run
+        copied = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(pipeline)])
+        assert copied.exit_code == 0, copied.output
+        assert copied.output.endswith(f"copied it to {pipeline}\n")
+        metadata = json.loads((pipeline / "metadata.json").read_text(encoding="utf-8"))
+        assert metadata["run_id"] == (config.paths.models / "latest").read_text().strip()
+    assert len(list((config.paths.models / "runs").iterdir())) == 3, "every run is kept"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
     rows = tmp_path / "rows.csv"
     sample.drop(columns=config.data.target.name).head(10).to_csv(rows, index=False)
@@ -106,13 +115,32 @@ def test_train_predict_evaluate_end_to_end(
             str(config_path),
             "--data",
             str(config.data.path),
+            "--model",
+            str(pipeline),
             "--output",
             str(tmp_path / "evaluation.json"),
         ],
     )
     assert evaluated.exit_code == 0, evaluated.output
     assert '"model_version"' in evaluated.output
-    assert json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))["model_version"]
+    evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
+    assert evaluation["model_version"] == metadata["run_id"]
+
+
+def test_train_copies_only_over_an_earlier_copy(config: Config, tmp_path: Path) -> None:
+    """A folder holding anything else is refused before training, and left as it was."""
+    occupied = tmp_path / "notes"
+    occupied.mkdir()
+    (occupied / "todo.txt").write_text("keep me", encoding="utf-8")
+    config_path = write(config, tmp_path)
+    for destination in (occupied, occupied / "todo.txt"):
+        result = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(destination)])
+        assert result.exit_code == 1
+        assert result.output == (
+            f"error: {destination}: exists and is not a copy of a run; choose another folder\n"
+        )
+    assert (occupied / "todo.txt").read_text(encoding="utf-8") == "keep me"
+    assert not config.paths.models.exists(), "nothing was trained"
 
 
 def test_ingest_writes_a_validated_copy(config: Config, tmp_path: Path) -> None:

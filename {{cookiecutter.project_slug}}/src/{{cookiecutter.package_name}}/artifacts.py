@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelNotFoundError
+from .errors import ModelNotFoundError, ProjectError
 
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
@@ -106,6 +106,41 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
     try:
         yield staging
         staging.rename(runs / run_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def ensure_replaceable(destination: Path) -> None:
+    """Refuse a copy destination that holds anything but an empty folder or an earlier copy."""
+    if destination.exists() and not (
+        destination.is_dir()
+        and (not any(destination.iterdir()) or (destination / METADATA_FILE).is_file())
+    ):
+        raise ProjectError(
+            f"{destination}: exists and is not a copy of a run; choose another folder"
+        )
+
+
+def copy_run(run_dir: Path, destination: Path) -> None:
+    """Make ``destination`` a copy of ``run_dir``, replacing an earlier copy in one step.
+
+    For pipelines that track a single model folder (DVC's ``models/pipeline``), so the run
+    history stays out of their reach. Only an earlier copy is ever replaced: this never
+    deletes what it did not write.
+    """
+    ensure_replaceable(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
+    try:
+        shutil.copytree(run_dir, staging, dirs_exist_ok=True)
+        if destination.exists():
+            replaced = staging.with_name(staging.name + ".old")
+            destination.rename(replaced)
+            staging.rename(destination)
+            shutil.rmtree(replaced)
+        else:
+            staging.rename(destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -224,11 +224,22 @@ def train(
 {%- endif %}
     config: ConfigOption = DEFAULT_CONFIG,
     data: Annotated[Path | None, typer.Option(help="Training data; default: data.path.")] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            "-d",
+            help="Also copy the run here, replacing an earlier copy (DVC's models/pipeline).",
+        ),
+    ] = None,
 ) -> None:
     """Train, evaluate and gate a model; save the run with its model card."""
+    from .artifacts import copy_run, ensure_replaceable
     from .config import load_config
 
     settings = load_config(config)
+    if output_dir is not None:
+        ensure_replaceable(output_dir)
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     with contextlib.ExitStack() as stack:
         log_run = None
@@ -250,8 +261,13 @@ def train(
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
     typer.echo(f"run {run.run_id}: {scores}")
     typer.echo(f"saved {run.run_dir} (model card: {run.run_dir / 'model_card.md'})")
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
     if run.promotion:
         typer.echo(f"registry: {run.promotion}")
+{%- endif %}
+    if output_dir is not None:
+        copy_run(run.run_dir, output_dir)
+        typer.echo(f"copied it to {output_dir}")
 
 
 @app.command()
