@@ -139,6 +139,12 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
         if command not in commands and not covered_by_full_nox(command):
             run(command, root)  # e.g. `uv sync --locked`, `uv build`
 
+    if resolved(answers)["git_init"] == "yes":
+        first = root / "models" / "runs" / min(runs(root)) / "metadata.json"
+        lineage = json.loads(first.read_text(encoding="utf-8"))["git"]
+        assert lineage["commit"], "the bake's first commit"
+        assert lineage["dirty"] is False, "bake, uv sync, train: nothing the user changed"
+
     if resolved(answers)["experiment_tracking"] == "none":
         lock = (root / "uv.lock").read_text(encoding="utf-8")
         assert 'name = "mlflow' not in lock, "no MLflow in the locked dependencies"

@@ -17,6 +17,11 @@ TRACKED_PACKAGES = (
 )
 
 
+# `uv sync` writes the lock file on its first run, after the project's first commit: until
+# it is committed, an untracked lock describes the environment, not a change to the code.
+UNTRACKED_LOCK = "?? uv.lock"
+
+
 def git_state(cwd: Path | None = None) -> dict[str, str | bool | None]:
     """The current commit and whether the work tree has uncommitted changes."""
     git = shutil.which("git")
@@ -31,7 +36,8 @@ def git_state(cwd: Path | None = None) -> dict[str, str | bool | None]:
         ).stdout
     except subprocess.CalledProcessError:
         return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": bool(status.strip())}
+    changes = [line for line in status.splitlines() if line and line != UNTRACKED_LOCK]
+    return {"commit": commit, "dirty": bool(changes)}
 
 
 def package_versions() -> dict[str, str]:
