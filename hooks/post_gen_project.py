@@ -7,7 +7,10 @@ place that says which file belongs to which option.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -113,12 +116,25 @@ def git_init(root: Path, author: str, email: str) -> bool:
     return True
 
 
-def next_steps(answers: dict[str, str]) -> str:
+def where_to_cd(root: Path) -> str:
+    """The project folder as seen from the shell that ran cookiecutter (``-o`` included).
+
+    Hooks run inside the new project; the shell's own ``PWD`` still names where the user is.
+    """
+    launched = os.environ.get("PWD")
+    location = str(root)
+    if launched:
+        with contextlib.suppress(ValueError, OSError):
+            location = str(root.relative_to(Path(launched).resolve()))
+    return shlex.quote(location)
+
+
+def next_steps(answers: dict[str, str], root: Path) -> str:
     slug = answers["project_slug"]
     return "\n".join(
         [
             f"Created {slug}. Next:",
-            f"  cd {slug}",
+            f"  cd {where_to_cd(root)}",
             "  uv sync",
             f"  uv run {slug} train",
             "  uv run nox",
@@ -135,7 +151,7 @@ def main() -> int:
         (root / ".cruft.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if answers["git_init"] == "yes":
         git_init(root, answers["author_name"], answers["author_email"])
-    print(next_steps(answers))
+    print(next_steps(answers, root))
     return 0
 
 

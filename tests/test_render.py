@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,7 @@ COMMON_FILES = {
     "tests/test_config.py",
     "tests/test_data.py",
     "tests/test_features.py",
+    "tests/test_lineage.py",
     "tests/test_monitoring.py",
     "tests/test_predict.py",
     "tests/test_train.py",
@@ -224,6 +226,7 @@ def cookiecutter_cli(
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, "PWD": str(cwd)},  # as the user's shell sets it
     )
 
 
@@ -315,9 +318,11 @@ def test_answers_typed_at_the_prompts_bake(tmp_path: Path) -> None:
 
     options = [key for key in COOKIECUTTER if not key.startswith("_")]
     lines = [typed.get(option, "") for option in options]
-    result = cookiecutter_cli("-o", str(tmp_path), typed="\n".join(lines) + "\n", cwd=tmp_path)
+    output = tmp_path / "projects"
+    result = cookiecutter_cli("-o", str(output), typed="\n".join(lines) + "\n", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    root = tmp_path / "ml-project"
+    assert "\n  cd projects/ml-project\n" in result.stdout, "the hint names the real path"
+    root = output / "ml-project"
     assert (root / "data/sample/house_prices.csv").is_file()
     assert not (root / "data/sample/churn.csv").exists()
     assert not (root / ".git").exists()
