@@ -137,6 +137,18 @@ def test_bake_is_complete_clean_and_parses(bake: Bake, answers: Answers) -> None
     ruff(root)
     validate_pyproject(root)
     check_ci_and_container(root, resolved(answers))
+    lint_markdown(root / "README.md")
+
+
+def lint_markdown(readme: Path) -> None:
+    """The baked README under pymarkdown's default rules, line length aside."""
+    result = subprocess.run(
+        [tool("pymarkdown"), "--disable-rules", "md013", "scan", str(readme)],
+        capture_output=True,
+        text=True,
+        cwd=readme.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def tool(name: str) -> str:
