@@ -68,6 +68,18 @@ def test_invalid_rows_write_nothing(
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_predictions_never_replace_their_input(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    source = unlabelled(config, sample, tmp_path / "rows.csv")
+    original = source.read_bytes()
+    same_file = tmp_path / "." / "rows.csv"
+    with pytest.raises(DataError, match="is the input file"):
+        predict_file(config, source, same_file)
+    assert source.read_bytes() == original
+
+
 def test_no_model_yet(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="run the train command first"):
         predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")

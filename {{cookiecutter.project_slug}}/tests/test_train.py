@@ -110,15 +110,21 @@ def test_cross_validation_scores_are_recorded(config: Config) -> None:
     [
         ("sklearn.nowhere.Model", {}, "cannot import"),
         ("sklearn.linear_model.Ridge", {"no_such_param": 1}, "model.params"),
+        ("subprocess.Popen", {"args": ["touch", "{marker}"]}, "not a scikit-learn estimator"),
+        ("os.system", {"command": "touch {marker}"}, "not a scikit-learn estimator"),
+        ("sklearn.preprocessing.StandardScaler", {}, "is not an estimator"),
     ],
 )
 def test_bad_estimator_settings(
     config: Config, estimator: str, params: dict[str, object], message: str
 ) -> None:
-    broken = config.model_copy(update={"model": ModelConfig(estimator=estimator, params=params)})
+    marker = config.paths.models.parent / "code-ran"
+    filled = json.loads(json.dumps(params).replace("{marker}", str(marker)))
+    broken = config.model_copy(update={"model": ModelConfig(estimator=estimator, params=filled)})
     with pytest.raises(ConfigError, match=message):
         train(broken)
     assert not config.paths.models.exists(), "a run that never trained leaves nothing behind"
+    assert not marker.exists(), "nothing the config names ran"
 
 
 def test_importance_ranks_the_column_the_target_depends_on_first(config: Config) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 from .artifacts import SavedModel, load_run
 from .config import Config, Task
 from .data import read_table, validate, write_table
+from .errors import DataError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
@@ -81,6 +82,8 @@ def predict_file(
     explain: bool = False,
 ) -> pd.DataFrame:
     """Predict every row of ``input_path`` and write input + predictions to ``output_path``."""
+    if output_path.resolve() == input_path.resolve():
+        raise DataError(f"{output_path}: is the input file; write the predictions to another")
     saved = load_for_inference(config, model)
     frame = read_table(input_path)
     predictions = predict_frame(saved, frame, config, source=str(input_path))

@@ -46,6 +46,12 @@ def build_estimator(config: Config) -> BaseEstimator:
         estimator_class = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError):
         raise ConfigError(f"model.estimator: cannot import {config.model.estimator!r}") from None
+    # Checked on the class, before anything is built: the config names what is imported
+    # and called, and only an estimator class may be.
+    if not (isinstance(estimator_class, type) and issubclass(estimator_class, BaseEstimator)):
+        raise ConfigError(
+            f"model.estimator: {config.model.estimator!r} is not a scikit-learn estimator class"
+        )
     params = dict(config.model.params)
     if "random_state" in inspect.signature(estimator_class).parameters:
         params.setdefault("random_state", config.seed)
