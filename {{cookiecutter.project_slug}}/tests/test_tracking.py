@@ -322,6 +322,19 @@ def test_champion_and_challengers_then_rollback(
         rollback(config)
 
 
+def test_no_credentials_in_what_a_run_writes(config: Config) -> None:
+    """A token in the tracking address stays out of the run folder MLflow uploads."""
+    address = "https://analyst:s3cr3t-token@mlflow.example.com:5000/"
+    settings = config.tracking.model_copy(update={"uri": address, "enabled": False})
+    run = train(config.model_copy(update={"tracking": settings}))
+    texts = [path for path in run.run_dir.iterdir() if path.suffix in (".yaml", ".json", ".md")]
+    written = [path.read_text(encoding="utf-8") for path in texts]
+    assert len(written) == 4, "config, metadata, metrics and the model card"
+    assert not [text for text in written if "s3cr3t-token" in text or "analyst" in text]
+    recorded = yaml.safe_load((run.run_dir / "config.yaml").read_text(encoding="utf-8"))
+    assert recorded["tracking"]["uri"] == "https://mlflow.example.com:5000/"
+
+
 def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
     strict = dummy(config).model_copy(
         update={

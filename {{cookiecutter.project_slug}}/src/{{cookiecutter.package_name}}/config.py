@@ -12,13 +12,31 @@ import os
 {%- endif %}
 from pathlib import Path
 from typing import Annotated, Any, Literal
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+from urllib.parse import urlsplit, urlunsplit
+{%- endif %}
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    SerializationInfo,
+{%- endif %}
+    ValidationError,
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    field_serializer,
+{%- endif %}
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/config.yaml")
+# Serialization context for what is written to files and logged: no credentials in it.
+FOR_THE_RECORD = {"for_the_record": True}
 
 # libyaml's C parser and emitter, which PyYAML's wheels include, else the Python ones:
 # the same safe subset of YAML, read and written several times faster.
@@ -195,6 +213,14 @@ class TrackingConfig(Section):
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
     promotion: PromotionConfig
+
+    @field_serializer("uri")
+    def _without_credentials(self, uri: str, info: SerializationInfo) -> str:
+        """For the record, a server's address loses any user name and password in it."""
+        parts = urlsplit(uri)
+        if not (info.context or {}).get("for_the_record") or "@" not in parts.netloc:
+            return uri
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 {% endif %}
 
 class MonitoringConfig(Section):

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
-from .config import Config, write_yaml
+from .config import FOR_THE_RECORD, Config, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
@@ -197,7 +197,8 @@ def train(config: Config, data_path: Path | None = None) -> TrainingRun:
         artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
         artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
         artifacts.atomic_write_text(
-            staging / "config.yaml", write_yaml(config.model_dump(mode="json"), sort_keys=False)
+            staging / "config.yaml",
+            write_yaml(config.model_dump(mode="json", context=FOR_THE_RECORD), sort_keys=False),
         )
         artifacts.atomic_write_text(staging / "model_card.md", model_card.render(metadata, config))
         explain.plot_importance(importance, staging / "feature_importance.png")
