@@ -50,6 +50,15 @@ def test_wrong_type(config: Config, sample: pd.DataFrame) -> None:
         validate(bad, config.data, with_target=True, source="x.csv")
 
 
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_infinite_numbers_are_refused(config: Config, sample: pd.DataFrame, value: float) -> None:
+    name = first(config, NumericColumn)
+    broken = sample.astype({name: float})
+    broken.loc[[0, 3], name] = value
+    with pytest.raises(DataError, match=rf"^bad.csv: column '{name}' has 2 infinite value\(s\)$"):
+        validate(broken, config.data, with_target=True, source="bad.csv")
+
+
 def test_missing_target_values(config: Config, sample: pd.DataFrame) -> None:
     bad = sample.copy()
     target = config.data.target.name

@@ -90,7 +90,8 @@ def _column_schema(column: Column) -> pa.Column:
     if isinstance(column, CategoricalColumn):
         checks = [pa.Check.isin(column.allowed)] if column.allowed else []
         return pa.Column(str, checks=checks, nullable=column.nullable, coerce=True)
-    checks = []
+    # Infinity is a float but not a measurement: scikit-learn refuses it mid-fit.
+    checks = [pa.Check(np.isfinite, name="finite")]
     if column.min is not None:
         checks.append(pa.Check.ge(column.min))
     if column.max is not None:
@@ -137,6 +138,8 @@ def describe_failures(failures: pd.DataFrame, limit: int = 3) -> str:
             clauses[name] = f"column {name!r} has values of the wrong type (e.g. {examples})"
         elif check == "not_nullable":
             clauses[name] = f"column {name!r} has {count} missing value(s)"
+        elif check == "finite":
+            clauses[name] = f"column {name!r} has {count} infinite value(s)"
         else:
             clauses[name] = f"column {name!r} fails {check} ({count} row(s), e.g. {examples})"
     return "; ".join(clauses.values()) or "data does not match the schema"
