@@ -79,6 +79,19 @@ def test_run_without_a_recorded_hash_is_refused(run_copy: Path) -> None:
         load_run(run_copy.parent, str(run_copy))
 
 
+@pytest.mark.parametrize("content", ["[]", "{}", '{"run_id": 7}', "not json"])
+def test_malformed_metadata_is_one_clear_error(run_copy: Path, content: str) -> None:
+    (run_copy / METADATA_FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(ModelNotFoundError, match=rf"^{run_copy / METADATA_FILE}: "):
+        load_run(run_copy.parent, str(run_copy))
+
+
+def test_an_unreadable_latest_pointer_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "latest").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ModelNotFoundError, match="latest: unreadable; train again"):
+        load_run(tmp_path)
+
+
 def test_hash_from_elsewhere_overrides_the_folder(run_copy: Path, tmp_path: Path) -> None:
     """A folder whose model and metadata were both replaced fails against the registry's hash."""
     original = _recorded_hash(run_copy)

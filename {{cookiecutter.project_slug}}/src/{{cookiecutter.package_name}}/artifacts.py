@@ -184,7 +184,10 @@ def resolve_run_dir(models_dir: Path, reference: str | None = None) -> Path:
             raise ModelNotFoundError(
                 f"no trained model in {models_dir}: run the train command first"
             )
-        reference = pointer.read_text(encoding="utf-8").strip()
+        try:
+            reference = pointer.read_text(encoding="utf-8").strip()
+        except (OSError, ValueError):
+            raise ModelNotFoundError(f"{pointer}: unreadable; train again to rewrite it") from None
     candidate = Path(reference)
     for run_dir in (candidate, models_dir / "runs" / reference):
         if (run_dir / MODEL_FILE).is_file():
@@ -205,6 +208,8 @@ def load_run(
         metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: unreadable ({error})") from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("run_id"), str):
+        raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: not a run's metadata (no run_id)")
     expected = expected_sha256 or metadata.get(MODEL_HASH)
     if not isinstance(expected, str):
         raise ModelNotFoundError(
