@@ -107,6 +107,25 @@ def test_unreadable_files(tmp_path: Path, name: str, content: str | None, messag
         read_table(path)
 
 
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("file.txt/out.csv", "cannot write here"),
+        ("folder.csv", "is a folder"),
+    ],
+    ids=["under a file", "onto a folder"],
+)
+def test_unwritable_outputs_are_one_error(
+    sample: pd.DataFrame, tmp_path: Path, target: str, message: str
+) -> None:
+    (tmp_path / "file.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(DataError, match=message):
+        write_table(sample, tmp_path / target)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file.txt", "folder.csv"]
+    assert (tmp_path / "file.txt").read_text(encoding="utf-8") == "mine"
+
+
 def test_parquet_round_trip(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "sample.parquet"
     write_table(sample, path)

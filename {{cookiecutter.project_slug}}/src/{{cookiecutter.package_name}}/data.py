@@ -64,8 +64,13 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise DataError(f"{path}: cannot write here ({error.strerror})") from None
     os.close(handle)
     try:
         if suffix == ".csv":
@@ -73,6 +78,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         else:
             frame.to_parquet(temporary, index=False)
         os.replace(temporary, path)
+    except IsADirectoryError:
+        Path(temporary).unlink(missing_ok=True)
+        raise DataError(f"{path}: is a folder; name a file to write") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
