@@ -68,6 +68,20 @@ def test_invalid_rows_write_nothing(
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_earlier_output_scores_again(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
+) -> None:
+    config, _ = trained
+    first = predict_file(
+        config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / f"a{suffix}"
+    )
+    again = predict_file(config, tmp_path / f"a{suffix}", tmp_path / f"b{suffix}")
+    assert list(again.columns) == list(first.columns), "no doubled columns"
+    assert again[PREDICTION].tolist() == first[PREDICTION].tolist()
+    assert list(read_table(tmp_path / f"b{suffix}").columns) == list(first.columns)
+
+
 def test_predictions_never_replace_their_input(
     trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
 ) -> None:

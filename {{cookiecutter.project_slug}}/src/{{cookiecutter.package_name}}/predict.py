@@ -86,10 +86,11 @@ def predict_file(
         raise DataError(f"{output_path}: is the input file; write the predictions to another")
     saved = load_for_inference(config, model)
     frame = read_table(input_path)
-    predictions = predict_frame(saved, frame, config, source=str(input_path))
-    parts = [frame, predictions]
+    added = [predict_frame(saved, frame, config, source=str(input_path))]
     if explain:
-        parts.append(explain_frame(saved, frame, config, source=str(input_path)))
-    result = pd.concat(parts, axis=1)
+        added.append(explain_frame(saved, frame, config, source=str(input_path)))
+    # Scoring an earlier output again replaces its prediction columns instead of doubling them.
+    replaced = [column for part in added for column in part.columns if column in frame.columns]
+    result = pd.concat([frame.drop(columns=replaced), *added], axis=1)
     write_table(result, output_path)
     return result
