@@ -109,8 +109,15 @@ def restore_cache(source: Path, destination: Path) -> None:
     """
     if destination.exists():
         return
+
+    def link(original: str, copy: str) -> None:
+        if original.endswith(".lock"):  # files uv locks: the copy gets locks of its own
+            shutil.copyfile(original, copy)
+        else:
+            os.link(original, copy)
+
     try:
-        shutil.copytree(source, destination, copy_function=os.link, symlinks=True)
+        shutil.copytree(source, destination, copy_function=link, symlinks=True)
     except OSError:  # another file system: the jobs fill an empty cache from the index
         shutil.rmtree(destination, ignore_errors=True)
         destination.mkdir()
