@@ -24,6 +24,7 @@ Needs uv.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -186,11 +187,10 @@ def measure_imports(
 
 def bake(where: Path) -> Path:
     """Bake the defaults into ``where`` and sync its development environment, as a user would."""
-    subprocess.run(
-        ["cookiecutter", str(TEMPLATE), "--no-input", "-o", str(where), "git_init=no"],
-        check=True,
-        capture_output=True,
-    )
+    if importlib.util.find_spec("cookiecutter") is None:
+        sys.exit("baking needs cookiecutter: run `nox -s benchmark`, or pass --project")
+    command = [sys.executable, "-m", "cookiecutter", str(TEMPLATE), "--no-input"]
+    subprocess.run([*command, "-o", str(where), "git_init=no"], check=True, capture_output=True)
     project = where / "ml-project"
     subprocess.run(["uv", "sync", "--quiet"], cwd=project, check=True, env=user_env())
     return project
