@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app, loading_libraries
 from {{ cookiecutter.package_name }}.config import Config
 
@@ -132,15 +133,27 @@ def test_train_copies_only_over_an_earlier_copy(config: Config, tmp_path: Path) 
     occupied = tmp_path / "notes"
     occupied.mkdir()
     (occupied / "todo.txt").write_text("keep me", encoding="utf-8")
+    (occupied / "metadata.json").write_text('{"run_id": "mine"}', encoding="utf-8")
     config_path = write(config, tmp_path)
     for destination in (occupied, occupied / "todo.txt"):
         result = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(destination)])
         assert result.exit_code == 1
         assert result.output == (
-            f"error: {destination}: exists and is not a copy of a run; choose another folder\n"
+            f"error: {destination}: exists and is not a copy made by --output-dir; "
+            "choose another folder\n"
         )
     assert (occupied / "todo.txt").read_text(encoding="utf-8") == "keep me"
     assert not config.paths.models.exists(), "nothing was trained"
+
+
+def test_train_never_copies_over_a_run(trained: tuple[Config, TrainingRun], tmp_path: Path) -> None:
+    config, run = trained
+    before = {path.name: path.read_bytes() for path in run.run_dir.iterdir()}
+    config_path = write(config, tmp_path)
+    result = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(run.run_dir)])
+    assert result.exit_code == 1
+    assert "is not a copy made by --output-dir" in result.output
+    assert {path.name: path.read_bytes() for path in run.run_dir.iterdir()} == before
 
 
 def test_ingest_writes_a_validated_copy(config: Config, tmp_path: Path) -> None:

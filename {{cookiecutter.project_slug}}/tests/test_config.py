@@ -66,6 +66,15 @@ def test_unreadable_config(tmp_path: Path, content: str | None, message: str) ->
         load_config(path)
 
 
+def test_malformed_tuned_parameters_name_the_file(tmp_path: Path, base_config: Config) -> None:
+    tuned = tmp_path / "tuned_params.yaml"
+    tuned.write_text("{}\nC: 0.5\n", encoding="utf-8")  # a line added after the shipped {}
+    model = base_config.model.model_copy(update={"params_file": tuned})
+    path = write_config(tmp_path, base_config, model=model.model_dump(mode="json"))
+    with pytest.raises(ConfigError, match=r"tuned_params\.yaml: not valid YAML at line 2"):
+        load_config(path)
+
+
 def test_fingerprint_follows_the_settings(base_config: Config) -> None:
     changed = base_config.model_copy(update={"seed": base_config.seed + 1})
     assert base_config.fingerprint() == base_config.model_copy().fingerprint()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -333,6 +334,17 @@ def test_no_credentials_in_what_a_run_writes(config: Config) -> None:
     assert not [text for text in written if "s3cr3t-token" in text or "analyst" in text]
     recorded = yaml.safe_load((run.run_dir / "config.yaml").read_text(encoding="utf-8"))
     assert recorded["tracking"]["uri"] == "https://mlflow.example.com:5000/"
+
+
+def test_a_server_that_does_not_answer_fails_the_training(config: Config) -> None:
+    """A refused connection ends in one error after a few retries, not minutes of them."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        address = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        settings = config.tracking.model_copy(update={"uri": address})
+        with pytest.raises(ProjectError, match=r"^tracking: "):
+            train(config.model_copy(update={"tracking": settings}))
+    assert not (config.paths.models / "latest").exists()
 
 
 def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:

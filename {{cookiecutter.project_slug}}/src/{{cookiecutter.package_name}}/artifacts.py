@@ -34,6 +34,7 @@ from .errors import ModelNotFoundError, ProjectError
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
 MODEL_HASH = "model_sha256"  # the metadata key holding the model file's SHA-256
+COPY_MARKER = ".run-copy"  # marks a folder that train --output-dir may replace
 EXAMPLE_ROWS = 3  # held-out rows saved with a logged model as its input example
 
 
@@ -112,13 +113,17 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
 
 
 def ensure_replaceable(destination: Path) -> None:
-    """Refuse a copy destination that holds anything but an empty folder or an earlier copy."""
+    """Refuse a copy destination unless it is absent, an empty folder or an earlier copy.
+
+    An earlier copy is recognised by the marker ``copy_run`` leaves in it, never by its
+    contents: a run folder or any other folder with a ``metadata.json`` is not a copy.
+    """
     if destination.exists() and not (
         destination.is_dir()
-        and (not any(destination.iterdir()) or (destination / METADATA_FILE).is_file())
+        and (not any(destination.iterdir()) or (destination / COPY_MARKER).is_file())
     ):
         raise ProjectError(
-            f"{destination}: exists and is not a copy of a run; choose another folder"
+            f"{destination}: exists and is not a copy made by --output-dir; choose another folder"
         )
 
 
@@ -134,6 +139,7 @@ def copy_run(run_dir: Path, destination: Path) -> None:
     staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
     try:
         shutil.copytree(run_dir, staging, dirs_exist_ok=True)
+        (staging / COPY_MARKER).write_text(f"a copy of run {run_dir.name}\n", encoding="utf-8")
         if destination.exists():
             replaced = staging.with_name(staging.name + ".old")
             destination.rename(replaced)

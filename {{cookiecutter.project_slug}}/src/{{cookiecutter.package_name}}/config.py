@@ -327,7 +327,12 @@ def with_tuned_params(config: Config) -> Config:
     params_file = config.model.params_file
     if params_file is None or not params_file.is_file():
         return config
-    tuned = read_yaml(params_file.read_text(encoding="utf-8"))
+    try:
+        tuned = read_yaml(params_file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{params_file}: not valid YAML{where}") from None
     if not isinstance(tuned, dict):
         raise ConfigError(f"{params_file}: expected a mapping of parameter names to values")
     model = config.model.model_copy(update={"params": {**config.model.params, **tuned}})

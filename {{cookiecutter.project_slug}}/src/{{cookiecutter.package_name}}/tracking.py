@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import getpass
+import os
 import random
 import shutil
 import tempfile
@@ -62,6 +63,9 @@ from .errors import ModelNotFoundError, ProjectError
 if TYPE_CHECKING:
     from .artifacts import TrainingRun
 
+# A tracking server that does not answer fails a command within seconds: MLflow's own
+# defaults retry for minutes first. Setting these variables yourself overrides them.
+HTTP_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 CHAMPION = "champion"
 SQLITE = "sqlite:///"
 HISTORY_TAG = "champion_history"
@@ -119,6 +123,8 @@ def session(config: Config) -> Iterator[MlflowClient]:
     mlflow.set_registry_uri(uri)
     try:
         if not uri.startswith(SQLITE):
+            for name, value in HTTP_RETRIES.items():
+                os.environ.setdefault(name, value)
             yield MlflowClient(tracking_uri=uri, registry_uri=uri)
             return
         path = uri.removeprefix(SQLITE) + ".lock"
