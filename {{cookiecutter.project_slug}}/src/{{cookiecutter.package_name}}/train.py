@@ -119,27 +119,24 @@ def log_in_process(config: Config, run: TrainingRun, test_rows: pd.DataFrame) ->
     example = test_rows[config.data.feature_names]
     promotion = log_training(config, run, example, HeldOut(fingerprint, lambda: test_rows))
     return None if promotion is None else promotion.describe()
+{%- endif %}
 
 
 def train(
-    config: Config, data_path: Path | None = None, log_run: LogRun | None = None
+    config: Config,
+    data_path: Path | None = None,
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    log_run: LogRun | None = None,
+{%- endif %}
 ) -> TrainingRun:
     """Train, evaluate, gate and save one run; raise ``CheckFailedError`` if the gate fails.
 
     A failed run is still saved for inspection, but ``latest`` keeps pointing at the last
     good model, so batch prediction and serving never pick up a model that missed the gate.
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
     With tracking on, ``log_run`` logs the run (by default from this process).
-    """
-{%- else %}
-
-
-def train(config: Config, data_path: Path | None = None) -> TrainingRun:
-    """Train, evaluate, gate and save one run; raise ``CheckFailedError`` if the gate fails.
-
-    A failed run is still saved for inspection, but ``latest`` keeps pointing at the last
-    good model, so batch prediction and serving never pick up a model that missed the gate.
-    """
 {%- endif %}
+    """
     source = data_path or config.data.path
     frame = load_dataset(config.data, source)
     train_rows, test_rows = split(frame, config)
