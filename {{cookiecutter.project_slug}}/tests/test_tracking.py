@@ -6,6 +6,7 @@ that change the registry get a store of their own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -339,17 +341,31 @@ def test_no_credentials_in_what_a_run_writes(config: Config) -> None:
 def test_a_server_that_does_not_answer_fails_the_training(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A refused connection ends in one error after the project's few retries.
+    """A server that hangs up is asked MLflow's few times, then training fails in one line.
 
-    The retries here do not wait between attempts: the count is what is under test.
+    The project does not add retries of its own on top: those are for two writers that
+    meet in the store, not for a server that is down. No waiting between attempts here,
+    since the count is what is under test.
     """
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-        address = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
+    connections = 0
+
+    def hang_up(server: socket.socket) -> None:
+        nonlocal connections
+        with contextlib.suppress(OSError):  # the listening socket closes at the end
+            while True:
+                accepted, _ = server.accept()
+                connections += 1
+                accepted.close()
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        threading.Thread(target=hang_up, args=(server,), daemon=True).start()
+        address = f"http://127.0.0.1:{server.getsockname()[1]}"
         settings = config.tracking.model_copy(update={"uri": address})
         with pytest.raises(ProjectError, match=r"^tracking: "):
             train(config.model_copy(update={"tracking": settings}))
+    assert connections == 1 + int(tracking.HTTP_RETRIES["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
     assert not (config.paths.models / "latest").exists()
 
 

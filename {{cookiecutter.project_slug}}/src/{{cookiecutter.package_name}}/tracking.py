@@ -159,9 +159,25 @@ def retrying(action: Callable[[], Any], attempts: int = 5) -> Any:
     for attempt in range(attempts - 1):
         try:
             return action()
-        except MlflowException:
+        except MlflowException as error:
+            if _server_unreachable(error):
+                raise  # MLflow's own HTTP retries have already been spent
             time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)  # noqa: S311 - jitter only
     return action()
+
+
+def _server_unreachable(error: BaseException) -> bool:
+    """Whether MLflow gave up on a request the tracking server never answered.
+
+    MLflow wraps the network error it gave up on; those (``requests``' included) are
+    ``OSError``s, which no conflict between two writers to the store ever is.
+    """
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        if isinstance(cause, OSError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _flat(params: dict[str, Any]) -> dict[str, str]:
