@@ -20,9 +20,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
+from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.api import create_app
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
+from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
@@ -247,3 +249,18 @@ def test_real_server_over_http(
     )
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 2
+
+
+def test_a_busy_port_is_one_error_line(served: Config, tmp_path: Path) -> None:
+    """uvicorn's own exit code would read as "a check failed"; the command says why, exits 1."""
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(served.model_dump(mode="json")), encoding="utf-8")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", "-c", str(config_path), "--host", "127.0.0.1", "--port", str(port)]
+        )
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"error: could not serve on 127.0.0.1:{port} (uvicorn's line above says why)\n"
+    )

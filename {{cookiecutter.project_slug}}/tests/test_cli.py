@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -114,11 +115,11 @@ def test_train_predict_evaluate_end_to_end(
             "evaluate",
             "-c",
             str(config_path),
-            "--data",
+            "-i",
             str(config.data.path),
-            "--model",
+            "-m",
             str(pipeline),
-            "--output",
+            "-o",
             str(tmp_path / "evaluation.json"),
         ],
     )
@@ -135,13 +136,14 @@ def test_train_copies_only_over_an_earlier_copy(config: Config, tmp_path: Path) 
     (occupied / "todo.txt").write_text("keep me", encoding="utf-8")
     (occupied / "metadata.json").write_text('{"run_id": "mine"}', encoding="utf-8")
     config_path = write(config, tmp_path)
-    for destination in (occupied, occupied / "todo.txt"):
-        result = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(destination)])
-        assert result.exit_code == 1
-        assert result.output == (
-            f"error: {destination}: exists and is not a copy made by --output-dir; "
-            "choose another folder\n"
-        )
+    result = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(occupied)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: {occupied}: exists and is not a copy made by --output-dir; choose another folder\n"
+    )
+    a_file = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(occupied / "todo.txt")])
+    assert a_file.exit_code == 2, "a file is not a folder: a usage error"
+    assert "is a file" in a_file.stderr
     assert (occupied / "todo.txt").read_text(encoding="utf-8") == "keep me"
     assert not config.paths.models.exists(), "nothing was trained"
 
@@ -211,11 +213,95 @@ def test_drift_exits_3(config: Config, sample: pd.DataFrame, tmp_path: Path) -> 
             "monitor",
             "-c",
             str(write(config, tmp_path)),
-            "--current",
+            "-i",
             str(current),
-            "--output-dir",
+            "-d",
             str(tmp_path),
         ],
     )
     assert result.exit_code == 3
     assert "drift detected" in result.output
+
+
+# The vocabulary every command speaks: a long name, its short name, and what it is for.
+VOCABULARY = {
+    "--input": "-i",  # the data a command reads
+    "--reference": "-r",  # the data it compares with
+    "--output": "-o",  # a file it writes
+    "--output-dir": "-d",  # a folder it writes
+    "--model": "-m",
+    "--config": "-c",
+    "--verbose": "-v",
+}
+COMMAND = "{{ cookiecutter.project_slug }}"
+TAKES = {
+    "--input": "<file>",
+    "--reference": "<file>",
+    "--output": "<file>",
+    "--output-dir": "<dir>",
+}
+OPTION_LINE = re.compile(r"  (?:(-\w), )?(--[\w-]+)(?: / --no-[\w-]+)?(?: (<[\w ]+>))?  +\S.*")
+
+
+def help_text(*command: str) -> str:
+    """What ``--help`` prints in an 80-column terminal."""
+    result = runner.invoke(app, [*command, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def command_list() -> str:
+    return help_text().split("\nCommands:\n")[1].split("\n\n")[0]
+
+
+def command_names() -> list[str]:
+    return [line.split()[0] for line in command_list().splitlines()]
+
+
+def test_the_command_list_shows_each_summary_whole() -> None:
+    assert len(command_names()) >= 7
+    assert "..." not in command_list()
+
+
+@pytest.mark.parametrize("name", command_names())
+def test_every_command_speaks_the_vocabulary(name: str) -> None:
+    """Same names, same short names, same meaning; each option's help on one line."""
+    options = {}
+    for line in help_text(name).split("\nOptions:\n")[1].splitlines():
+        match = OPTION_LINE.fullmatch(line)
+        assert match, f"{name}: {line!r} is not one option on one line"
+        short, long, value = match.groups()
+        options[long] = (short, value)
+    assert {"--config", "--verbose"} <= set(options), "every command takes these"
+    for long, (short, value) in options.items():
+        assert short == VOCABULARY.get(long), f"{name} {long}: short names are the vocabulary's"
+        if long in TAKES:
+            assert value == TAKES[long], f"{name} {long} takes a {TAKES[long]}"
+
+
+@pytest.mark.parametrize("name", command_names())
+def test_every_help_shows_an_example_and_the_exit_codes(name: str) -> None:
+    lines = [line.strip() for line in help_text(name).splitlines()]
+    [example] = [line for line in lines if line.startswith("Example: ")]
+    assert example.startswith(f"Example: {COMMAND} {name}")
+    [codes] = [line for line in lines if line.startswith("Exit codes: ")]
+    assert codes.startswith("Exit codes: 0 ")
+    assert "2 bad usage" in codes
+    longest = max(len(line.replace(COMMAND, "x" * 10)) for line in lines)
+    assert longest <= 78, "fits an 80-column terminal, for a 10-character command name"
+
+
+def test_every_option_name_works(config: Config, tmp_path: Path) -> None:
+    """The short names do what the long ones do, and an earlier name still works."""
+    config_path = str(write(config, tmp_path))
+    checked = runner.invoke(app, ["validate", "-c", config_path, "-v"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.startswith(f"{config.data.path}: "), "default input: data.path"
+    old = runner.invoke(app, ["evaluate", "-c", config_path, "--data", str(config.data.path)])
+    assert "note: --data is now --input (-i)" in old.stderr
+    assert "run the train command first" in old.stderr, "the old name reached the command"
+    both = ["evaluate", "-c", config_path, "-i", "a.csv", "--data", "b.csv"]
+    assert runner.invoke(app, both).exit_code == 2
+    missing = runner.invoke(app, ["monitor", "-c", config_path])
+    assert missing.exit_code == 2
+    assert "Invalid value for '--input' / '-i': missing: name the file to read" in missing.stderr

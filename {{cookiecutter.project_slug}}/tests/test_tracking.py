@@ -226,7 +226,7 @@ def test_registry_commands_print_only_their_own_lines(
     assert predicted.stderr == promoted.stderr == ""
     assert capfd.readouterr() == ("", "")
 
-    verbose = runner.invoke(app, ["-v", *predict, "--output", str(output)])
+    verbose = runner.invoke(app, [*predict, "--output", str(output), "-v"])
     assert verbose.exit_code == 0
     assert "Downloading artifacts" in verbose.stderr, "progress bars are back with --verbose"
 
@@ -235,7 +235,7 @@ def test_training_that_stops_early_logs_nothing(config: Config, tmp_path: Path) 
     """The logging process is stopped with training: one error line, no run in the store."""
     config_file = str(write(config, tmp_path / "config.yaml"))
     missing = tmp_path / "missing.csv"
-    result = CliRunner().invoke(app, ["train", "-c", config_file, "--data", str(missing)])
+    result = CliRunner().invoke(app, ["train", "-c", config_file, "-i", str(missing)])
     assert (result.exit_code, result.stderr) == (1, f"error: {missing}: data file not found\n")
     with session(config) as client:
         experiment = client.get_experiment_by_name(config.tracking.experiment)

@@ -6,6 +6,11 @@ Heavy libraries are imported inside the commands, after the config is read, so
 own lines only; the libraries' logs, warnings and progress bars appear with
 ``--verbose``. Expected failures (bad config, bad data, a missed quality gate) print a
 single ``error:`` line and exit non-zero; see ``errors.py`` for the exit codes.
+
+Every command speaks one vocabulary, which ``tests/test_cli.py`` holds them to:
+``--input/-i`` for the data it reads, ``--reference/-r`` for the data it compares with,
+``--output/-o`` for a file it writes, ``--output-dir/-d`` for a folder it writes,
+``--model/-m``, ``--config/-c`` and ``--verbose/-v``.
 """
 
 from __future__ import annotations
@@ -39,34 +44,89 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help text: answers in a fraction of the time
+    epilog="Each command's --help ends with an example and its exit codes.",
 )
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Pipeline config (YAML).", show_default=True)
+    Path,
+    typer.Option(
+        "--config", "-c", help="Pipeline config; default: configs/config.yaml.", show_default=False
+    ),
 ]
 ModelOption = Annotated[
     str | None,
     typer.Option(
         "--model",
         "-m",
-        help="Run folder or run id{{ ', or models:/<name>@champion' if cookiecutter.experiment_tracking == 'mlflow' }}; default: the latest good run.",
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+        help="Run folder/id or models:/NAME@ALIAS; default: latest.",
+{%- else %}
+        help="Run folder or run id; default: the latest good run.",
+{%- endif %}
     ),
 ]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show the libraries' logs and warnings too."),
+]
+DataFileOption = Annotated[
+    Path | None,
+    typer.Option("--input", "-i", help="CSV or Parquet file; default: data.path.", dir_okay=False),
+]
+OutputDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--output-dir",
+        "-d",
+        help="Report folder; default: reports/monitoring.",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+# Names that an earlier release used, still taken for one more release but not shown.
+OldDataOption = Annotated[Path | None, typer.Option("--data", hidden=True)]
+OldCurrentOption = Annotated[Path | None, typer.Option("--current", hidden=True)]
 DEFAULT_CONFIG = Path("configs/config.yaml")
 
 
-def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ``ProjectError`` into one ``error:`` line on stderr and its exit code."""
+def command(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Register ``function`` as a sub-command that prints its own lines only.
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ProjectError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(error.exit_code) from None
+    The libraries stay quiet unless the command's ``--verbose`` is given, and a
+    ``ProjectError`` becomes one ``error:`` line on stderr and its exit code.
+    """
 
-    return wrapper
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.ExitStack() as stack:
+            if not kwargs["verbose"]:
+                stack.enter_context(quiet_libraries())
+            try:
+                return function(*args, **kwargs)
+            except ProjectError as error:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(error.exit_code) from None
+
+    return app.command()(run)
+
+
+INPUT = "'--input' / '-i'"
+
+
+def renamed(value: Path | None, old_value: Path | None, old_name: str) -> Path | None:
+    """The option's value, taken from its old name when only that was given."""
+    if old_value is None:
+        return value
+    if value is not None:
+        raise typer.BadParameter(f"{old_name} is its old name: give only one", param_hint=INPUT)
+    typer.echo(f"note: {old_name} is now --input (-i); the old name will go", err=True)
+    return old_value
+
+
+def required(value: Path | None) -> Path:
+    if value is None:
+        raise typer.BadParameter("missing: name the file to read", param_hint=INPUT)
+    return value
 
 
 @contextlib.contextmanager
@@ -152,35 +212,31 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main(
-    context: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose", "-v", help="Also show the libraries' logs, warnings and progress bars."
-        ),
-    ] = False,
 ) -> None:
     """Train, evaluate, predict and monitor the model."""
-    if not verbose:
-        context.with_resource(quiet_libraries())  # for as long as the command runs
 
 
-@app.command()
-@reports_errors
+@command
 def validate(
-    input_path: Annotated[
-        Path, typer.Option("--input", "-i", help="CSV or Parquet file to check.")
-    ],
+    input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
-    labelled: Annotated[bool, typer.Option(help="Require the target column too.")] = True,
+    labelled: Annotated[
+        bool, typer.Option(help="Require the target column (the default).", show_default=False)
+    ] = True,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Check a data file against the schema in the config."""
+    """Check a data file against the config's schema.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} validate -i data/new.csv --no-labelled
+    Exit codes: 0 valid, 1 invalid data or config, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -188,23 +244,33 @@ def validate(
         from .data import read_table
         from .data import validate as validate_frame
 
+    source = input_path or settings.data.path
     frame = validate_frame(
-        read_table(input_path), settings.data, with_target=labelled, source=str(input_path)
+        read_table(source), settings.data, with_target=labelled, source=str(source)
     )
     missing = int(frame.isna().sum().sum())
     typer.echo(
-        f"{input_path}: {len(frame)} rows, {frame.shape[1]} columns, {missing} missing values: valid"
+        f"{source}: {len(frame)} rows, {frame.shape[1]} columns, {missing} missing values: valid"
     )
 
 
-@app.command()
-@reports_errors
+@command
 def ingest(
-    input_path: Annotated[Path, typer.Option("--input", "-i", help="Raw CSV or Parquet file.")],
-    output_path: Annotated[Path, typer.Option("--output", "-o", help="Validated copy to write.")],
+    input_path: Annotated[
+        Path, typer.Option("--input", "-i", help="Raw CSV or Parquet file.", dir_okay=False)
+    ],
+    output_path: Annotated[
+        Path, typer.Option("--output", "-o", help="Validated copy to write.", dir_okay=False)
+    ],
     config: ConfigOption = DEFAULT_CONFIG,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Validate labelled data and write the configured columns, typed, to a new file."""
+    """Validate labelled data and write a typed copy.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} ingest -i export.csv -o data/clean.parquet
+    Exit codes: 0 written, 1 invalid data or config, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -216,27 +282,32 @@ def ingest(
     typer.echo(f"wrote {len(frame)} validated rows to {output_path}")
 
 
-@app.command()
-@reports_errors
+@command
 def train(
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-    context: typer.Context,
-{%- endif %}
+    input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
-    data: Annotated[Path | None, typer.Option(help="Training data; default: data.path.")] = None,
     output_dir: Annotated[
         Path | None,
         typer.Option(
             "--output-dir",
             "-d",
-            help="Also copy the run here, replacing an earlier copy (DVC's models/pipeline).",
+            help="Also copy the run here, over an earlier copy.",
+            file_okay=False,
         ),
     ] = None,
+    verbose: VerboseOption = False,
+    old_data: OldDataOption = None,
 ) -> None:
-    """Train, evaluate and gate a model; save the run with its model card."""
+    """Train, gate and save a model with its model card.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} train -i data/processed/dataset.parquet
+    Exit codes: 0 trained, 1 bad config/data/store, 2 bad usage, 3 gate missed.
+    """
     from .artifacts import copy_run, ensure_replaceable
     from .config import load_config
 
+    data = renamed(input_path, old_data, "--data")
     settings = load_config(config)
     if output_dir is not None:
         ensure_replaceable(output_dir)
@@ -246,7 +317,6 @@ def train(
         if settings.tracking.enabled:
             from .tracking_worker import TrackingWorker
 
-            verbose = context.find_root().params["verbose"]
             log_run = stack.enter_context(TrackingWorker(settings, verbose=verbose)).log
         with loading_libraries():
             from .train import train as train_model
@@ -270,19 +340,32 @@ def train(
         typer.echo(f"copied it to {output_dir}")
 
 
-@app.command()
-@reports_errors
+@command
 def evaluate(
-    data: Annotated[Path, typer.Option(help="Labelled CSV or Parquet file.")],
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="Labelled CSV or Parquet file.", dir_okay=False),
+    ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
     output: Annotated[
-        Path | None, typer.Option(help="Also write the metrics to this JSON file.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Also write the metrics to this JSON file.", dir_okay=False
+        ),
     ] = None,
+    verbose: VerboseOption = False,
+    old_data: OldDataOption = None,
 ) -> None:
-    """Score a saved model on labelled data and print the metrics as JSON."""
+    """Score a saved model on labelled data; print JSON.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} evaluate -i labelled.csv -o scores.json
+    Exit codes: 0 scored, 1 bad config, data or model, 2 bad usage.
+    """
     from .config import load_config
 
+    data = required(renamed(input_path, old_data, "--data"))
     settings = load_config(config)
     with loading_libraries():
         from .data import read_table
@@ -311,22 +394,27 @@ def evaluate(
     typer.echo(json.dumps(result, indent=2))
 
 
-@app.command()
-@reports_errors
+@command
 def predict(
     input_path: Annotated[
-        Path, typer.Option("--input", "-i", help="CSV or Parquet rows to score.")
+        Path, typer.Option("--input", "-i", help="CSV or Parquet rows to score.", dir_okay=False)
     ],
     output_path: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write predictions.")
+        Path, typer.Option("--output", "-o", help="Where to write predictions.", dir_okay=False)
     ],
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
     explain: Annotated[
-        bool, typer.Option(help="Add per-column contributions for each row.")
+        bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Predict every row of a file with the saved pipeline."""
+    """Predict every row of a file with the saved model.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} predict -i new.csv -o predictions.csv
+    Exit codes: 0 written, 1 bad config, data or model, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -342,25 +430,38 @@ def predict(
     typer.echo(f"wrote {len(result)} predictions to {output_path}")
 
 
-@app.command()
-@reports_errors
+@command
 def monitor(
-    current: Annotated[Path, typer.Option(help="Recent data (CSV or Parquet) to check.")],
+    input_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", "-i", help="Recent rows: CSV, Parquet or the API's log.", dir_okay=False
+        ),
+    ] = None,
     reference: Annotated[
-        Path | None, typer.Option(help="Baseline data; default: data.path.")
+        Path | None,
+        typer.Option(
+            "--reference", "-r", help="Baseline rows; default: data.path.", dir_okay=False
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
-    output_dir: Annotated[Path, typer.Option(help="Where drift.json and drift.html go.")] = Path(
-        "reports/monitoring"
-    ),
+    output_dir: OutputDirOption = Path("reports/monitoring"),
     model: ModelOption = None,
+    verbose: VerboseOption = False,
+    old_current: OldCurrentOption = None,
 ) -> None:
-    """Compare current data with the reference; exit 3 when the features drift.
+    """Check recent data for drift against the reference.
 
-    When the current rows carry the target, the report also scores the model on them.
+    Exits 3 when features drift. When the recent rows carry the target, the report
+    also scores the model on them.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} monitor -i logs/predictions.jsonl
+    Exit codes: 0 no drift, 1 bad config, data or model, 2 bad usage, 3 drift.
     """
     from .config import load_config
 
+    current = required(renamed(input_path, old_current, "--current"))
     settings = load_config(config)
     with loading_libraries():
         from .monitoring import monitor as measure_drift
@@ -376,13 +477,23 @@ def monitor(
     )
 
 
-@app.command()
-@reports_errors
+@command
 def tune(
+    input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
-    trials: Annotated[int | None, typer.Option(help="Default: tuning.trials.")] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Number of trials; default: tuning.trials.", min=1)
+    ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Search hyperparameters; write the best to model.params_file for train."""
+    """Search hyperparameters for train to use.
+
+    The best are written to model.params_file, where train reads them.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} tune --trials 10
+    Exit codes: 0 written, 1 bad config or data, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -398,26 +509,35 @@ def tune(
         from .tracking import tuning_runs
 
         with tuning_runs(settings) as log_trial:
-            result = search(settings, trials, log_trial)
+            result = search(settings, input_path, trials, log_trial)
     else:
-        result = search(settings, trials)
+        result = search(settings, input_path, trials)
 {%- else %}
-    result = search(settings, trials)
+    result = search(settings, input_path, trials)
 {%- endif %}
+    metric = result.metric
     typer.echo(
-        f"best cv score {result.best_score:.4f} after {result.trials} trials: {result.best_params}"
+        f"best {metric.name} {result.best_score:.4f} ({settings.tuning.cv_folds}-fold cv, "
+        f"{metric.direction}) after {result.trials} trials: {result.best_params}"
     )
     typer.echo(f"wrote {settings.model.params_file}; run train to use them")
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 
-@app.command()
-@reports_errors
+@command
 def promote(
     version: Annotated[str, typer.Argument(help="Registered model version to consider.")],
     config: ConfigOption = DEFAULT_CONFIG,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Make VERSION champion if it beats the champion on the held-out rows."""
+    """Make VERSION champion if it beats the champion.
+
+    Both are compared on the held-out rows, by tracking.promotion.metric.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} promote 2
+    Exit codes: 0 decided (either way), 1 bad config/version/store, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -436,10 +556,14 @@ def promote(
     typer.echo(compete(settings, version, held_out).describe())
 
 
-@app.command()
-@reports_errors
-def rollback(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Give the champion alias back to the previous champion."""
+@command
+def rollback(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = False) -> None:
+    """Give the champion alias back to the previous one.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} rollback
+    Exit codes: 0 rolled back, 1 no earlier champion or bad config, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -454,15 +578,26 @@ def rollback(config: ConfigOption = DEFAULT_CONFIG) -> None:
 {%- endif %}
 {% if cookiecutter.serving == "fastapi" %}
 
-@app.command()
-@reports_errors
+@command
 def serve(
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
-    host: Annotated[str | None, typer.Option(help="Default: serving.host.")] = None,
-    port: Annotated[int | None, typer.Option(help="Default: serving.port.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind; default: serving.host.")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port; default: serving.port.", min=1, max=65535)
+    ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Serve the model over HTTP (docs at /docs) until interrupted."""
+    """Serve the model over HTTP until interrupted.
+
+    The OpenAPI docs are at /docs.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} serve --port 8080
+    Exit codes: 0 stopped, 1 bad config, model or port, 2 bad usage.
+    """
     from .config import load_config
 
     settings = load_config(config)
@@ -476,13 +611,17 @@ def serve(
             _open_tracking_store(settings)
 {%- endif %}
 
+    address = (host or settings.serving.host, port or settings.serving.port)
     # Unlike other libraries' logs, uvicorn's start-up and request lines are this command's output.
     logging.disable(logging.NOTSET)
-    uvicorn.run(
-        create_app(settings, model),
-        host=host or settings.serving.host,
-        port=port or settings.serving.port,
-    )
+    try:
+        uvicorn.run(create_app(settings, model), host=address[0], port=address[1])
+    except SystemExit as stopped:  # uvicorn's own exit code 3 would read as "a check failed"
+        if stopped.code:
+            raise ProjectError(
+                f"could not serve on {address[0]}:{address[1]} (uvicorn's line above says why)"
+            ) from None
+        raise
 {% endif %}
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ import hashlib
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 import os
 {%- endif %}
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -66,6 +67,36 @@ def is_better(task: Task, metric: str, challenger: float, champion: float, margi
     if METRICS[task][metric]:
         return challenger > champion + margin
     return challenger < champion - margin
+
+
+@dataclass(frozen=True)
+class CrossValidationMetric:
+    """What cross-validation scores by: scikit-learn's scorer, and the name users read.
+
+    scikit-learn's scorers are all "higher is better", so a loss comes negated; ``value``
+    turns a scorer's number back into the metric's own (a positive RMSE, say).
+    """
+
+    scorer: str
+    name: str
+    higher_is_better: bool
+
+    def value(self, score: float) -> float:
+        return score if self.higher_is_better else -score
+
+    @property
+    def direction(self) -> str:
+        return "higher is better" if self.higher_is_better else "lower is better"
+
+
+CV_METRIC = {  # what cross-validation reports, and tune searches by, for each task
+    "classification": CrossValidationMetric(
+        "roc_auc_ovr", "roc_auc", METRICS["classification"]["roc_auc"]
+    ),
+    "regression": CrossValidationMetric(
+        "neg_root_mean_squared_error", "rmse", METRICS["regression"]["rmse"]
+    ),
+}
 
 
 class Section(BaseModel):

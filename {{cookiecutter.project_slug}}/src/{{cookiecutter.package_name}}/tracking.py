@@ -57,7 +57,7 @@ from .artifacts import (
     SavedModel,
     load_run,
 )
-from .config import CategoricalColumn, Column, Config, is_better
+from .config import CV_METRIC, CategoricalColumn, Column, Config, is_better
 from .errors import ModelNotFoundError, ProjectError
 
 if TYPE_CHECKING:
@@ -567,6 +567,6 @@ def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], No
             def log_trial(params: dict[str, Any], value: float) -> None:
                 with mlflow.start_run(nested=True):
                     mlflow.log_params(_flat(params))
-                    mlflow.log_metric("cv_score", value)
+                    mlflow.log_metric(f"cv_{CV_METRIC[config.task].name}", value)
 
             yield log_trial

@@ -26,12 +26,12 @@ from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
-from .config import FOR_THE_RECORD, Config, write_yaml
+from .config import CV_METRIC, FOR_THE_RECORD, Config, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
 
-CV_SCORING = {"classification": "roc_auc_ovr", "regression": "neg_root_mean_squared_error"}
+
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 LogRun = Callable[[TrainingRun, pd.DataFrame], "str | None"]
@@ -150,9 +150,10 @@ def train(
             train_rows[features],
             train_rows[target],
             cv=config.cv_folds,
-            scoring=CV_SCORING[config.task],
+            scoring=CV_METRIC[config.task].scorer,
         )
-        cv_scores = {"cv_mean": float(abs(folds.mean())), "cv_std": float(folds.std())}
+        cv_mean = CV_METRIC[config.task].value(float(folds.mean()))
+        cv_scores = {"cv_mean": cv_mean, "cv_std": float(folds.std())}
     pipeline.fit(train_rows[features], train_rows[target])
     metrics = evaluate.score(config.task, pipeline, test_rows[features], test_rows[target])
     failures = evaluate.gate_failures(metrics, config.quality_gate)

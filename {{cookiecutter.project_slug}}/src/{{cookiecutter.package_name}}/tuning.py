@@ -9,22 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .artifacts import atomic_write_text
-from .config import Config, SearchDimension, write_yaml
+from .config import CV_METRIC, Config, CrossValidationMetric, SearchDimension, write_yaml
 from .data import load_dataset
 from .errors import ConfigError
-from .train import CV_SCORING, build_pipeline, split
+from .train import build_pipeline, split
 
 TrialLogger = Callable[[dict[str, Any], float], None]
+"""Records one trial: its parameters and its cross-validated score, in the metric's terms."""
 
 
 @dataclass(frozen=True)
 class TuningResult:
     best_params: dict[str, Any]
-    best_score: float
+    best_score: float  # in the metric's own terms: a positive RMSE, not its negation
     trials: int
+    metric: CrossValidationMetric
 
 
 def _suggest(trial: Any, name: str, dimension: SearchDimension) -> Any:
@@ -38,9 +41,16 @@ def _suggest(trial: Any, name: str, dimension: SearchDimension) -> Any:
 
 
 def tune(
-    config: Config, trials: int | None = None, log_trial: TrialLogger | None = None
+    config: Config,
+    data_path: Path | None = None,
+    trials: int | None = None,
+    log_trial: TrialLogger | None = None,
 ) -> TuningResult:
-    """Search ``tuning.space``; write the best parameters to ``model.params_file``."""
+    """Search ``tuning.space``; write the best parameters to ``model.params_file``.
+
+    The search reads ``data_path`` (default: ``data.path``) and, like ``train``, keeps its
+    held-out part out of every trial.
+    """
     import optuna
     from sklearn.model_selection import cross_val_score
 
@@ -50,9 +60,10 @@ def tune(
         raise ConfigError(
             "model.params_file is not set: it is where tune writes the best parameters"
         )
-    frame = load_dataset(config.data)
+    frame = load_dataset(config.data, data_path)
     train_rows, _ = split(frame, config)
     features, target = train_rows[config.data.feature_names], train_rows[config.data.target.name]
+    metric = CV_METRIC[config.task]
 
     def objective(trial: Any) -> float:
         params = {name: _suggest(trial, name, dim) for name, dim in config.tuning.space.items()}
@@ -63,11 +74,11 @@ def tune(
             features,
             target,
             cv=config.tuning.cv_folds,
-            scoring=CV_SCORING[config.task],
+            scoring=metric.scorer,
         )
         value = float(scores.mean())
         if log_trial is not None:
-            log_trial(params, value)
+            log_trial(params, metric.value(value))
         return value
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -80,4 +91,6 @@ def tune(
         "# Written by `tune`: the best parameters found; `train` merges them over model.params.\n"
         + write_yaml(study.best_params),
     )
-    return TuningResult(study.best_params, float(study.best_value), len(study.trials))
+    return TuningResult(
+        study.best_params, metric.value(float(study.best_value)), len(study.trials), metric
+    )
