@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 
 from cookiecutter.exceptions import FailedHookException
@@ -51,6 +52,31 @@ def python_string(value: object) -> str:
 def markdown_text(value: object) -> str:
     """Keep ``value`` on one line so it cannot break a Markdown heading or table."""
     return " ".join(str(value).split())
+
+
+def template_folder() -> str:
+    """The folder cookiecutter found the template in, as an absolute path.
+
+    Cookiecutter's own ``_repo_dir`` stays relative when the user typed a relative path,
+    and the hooks run in the new project's folder, where that path means nothing. The
+    hooks are rendered from inside the template folder (cookiecutter's
+    ``run_hook_from_repo_dir``), so that is the working directory at this call.
+    """
+    return os.getcwd()
+
+
+def built_in(answers: dict[str, object]) -> str:
+    """What the chosen options build in, as the default description names it.
+
+    "training and monitoring" always; tracking and serving only when they were chosen,
+    so the description, the README and ``--help`` promise nothing the bake lacks.
+    """
+    parts = ["training"]
+    if answers.get("experiment_tracking") != "none":
+        parts.append("tracking")
+    if answers.get("serving") != "none":
+        parts.append("serving")
+    return ", ".join(parts) + " and monitoring"
 
 
 class FolderNameRejected(FailedHookException):
@@ -102,12 +128,14 @@ class TemplateFilters(Extension):
         hook_logger = logging.getLogger("cookiecutter.hooks")
         if drop_hook_traceback not in hook_logger.filters:
             hook_logger.addFilter(drop_hook_traceback)
+        environment.globals["template_folder"] = template_folder
         environment.filters.update(
             toml_string=toml_string,
             yaml_string=yaml_string,
             python_string=python_string,
             markdown_text=markdown_text,
             folder_name=folder_name,
+            built_in=built_in,
         )
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:

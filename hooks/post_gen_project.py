@@ -10,15 +10,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+# What cookiecutter itself takes for a repository rather than a folder: git+, file://,
+# https://, ssh:// and user@host: forms.
+REPOSITORY_URL = re.compile(r"^((git|hg)\+)?(git|ssh|file|https?):(//)?|^\w+@[\w.]+")
+
 # (option, value that keeps the paths) -> paths relative to the project root;
 # ``{package}`` stands for the package name.
-OWNED_PATHS: dict[tuple[str, str], list[str]] = {
+OWNED_PATHS: dict[tuple[str, str | bool], list[str]] = {
     ("task", "classification"): ["data/sample/churn.csv"],
     ("task", "regression"): ["data/sample/house_prices.csv"],
     ("experiment_tracking", "mlflow"): [
@@ -32,11 +37,11 @@ OWNED_PATHS: dict[tuple[str, str], list[str]] = {
     ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore"],
     # DVC refuses to manage a folder that git tracks files in.
     ("data_versioning", "none"): ["models/.gitkeep"],
-    ("docker", "yes"): ["Dockerfile", ".dockerignore"],
+    ("docker", True): ["Dockerfile", ".dockerignore"],
 }
 
 
-def paths_to_remove(answers: dict[str, str]) -> list[str]:
+def paths_to_remove(answers: dict[str, object]) -> list[str]:
     """Paths owned by an option value other than the one chosen."""
     unused = []
     for (option, value), paths in OWNED_PATHS.items():
@@ -47,7 +52,7 @@ def paths_to_remove(answers: dict[str, str]) -> list[str]:
     return unused
 
 
-def prune(root: Path, answers: dict[str, str]) -> None:
+def prune(root: Path, answers: dict[str, object]) -> None:
     for relative in paths_to_remove(answers):
         path = root / relative
         if path.is_dir():
@@ -56,29 +61,35 @@ def prune(root: Path, answers: dict[str, str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def cruft_record(answers: dict[str, str]) -> dict[str, object] | None:
+def cruft_record(answers: dict[str, object], template_root: Path) -> dict[str, object] | None:
     """What `cruft check` and `cruft update` need: template source, commit and answers.
 
-    None when the template is not a git checkout (a zip, say): there is no commit to
-    compare with. The answers replay later with ``git_init=no``: a re-render for an
-    update must not create a repository inside the one being updated.
+    None when the template is not the top of a git checkout (a zip, say): there is no
+    commit to compare with. A template given as a folder, by any relative or absolute
+    path, is recorded by its absolute path; a URL as given. The answers replay later
+    with ``git_init`` off: a re-render for an update must not create a repository inside
+    the one being updated.
     """
     git = shutil.which("git")
-    repo_dir = answers.get("_repo_dir")
-    if git is None or not repo_dir:
+    if git is None or not (template_root / "cookiecutter.json").is_file():
         return None
-    head = subprocess.run([git, "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True)
-    if head.returncode != 0:
+    found = subprocess.run(
+        [git, "-C", str(template_root), "rev-parse", "--show-toplevel", "HEAD"],
+        capture_output=True,
+        text=True,
+    )
+    lines = found.stdout.split()
+    if found.returncode != 0 or len(lines) != 2 or Path(lines[0]).resolve() != template_root:
         return None
-    template = answers["_template"]
-    if Path(template).expanduser().is_dir():
-        template = str(Path(repo_dir).resolve())
+    template = str(answers["_template"])
+    if not REPOSITORY_URL.match(template):  # a folder, named from wherever the user was
+        template = str(template_root)
     public = {key: value for key, value in answers.items() if not key.startswith("_")}
     return {
         "template": template,
-        "commit": head.stdout.strip(),
+        "commit": lines[1],
         "checkout": answers.get("_checkout"),
-        "context": {"cookiecutter": {**public, "git_init": "no", "_template": template}},
+        "context": {"cookiecutter": {**public, "git_init": False, "_template": template}},
         "directory": None,
     }
 
@@ -146,10 +157,11 @@ def main() -> int:
     answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
     root = Path.cwd()
     prune(root, answers)
-    record = cruft_record(answers)
+    template = Path({{template_folder() | python_string}})  # noqa: F821 (filled in by cookiecutter)
+    record = cruft_record(answers, template)
     if record is not None:
         (root / ".cruft.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    if answers["git_init"] == "yes":
+    if answers["git_init"]:
         git_init(root, answers["author_name"], answers["author_email"])
     print(next_steps(answers, root))
     return 0

@@ -1,11 +1,10 @@
 """Reject answers that would bake a broken project, before any file is written.
 
 Cookiecutter runs this with the answers rendered in. The options with a fixed set of
-values are free text to cookiecutter (its own choice check ends in a traceback), so this
-hook checks them against ``_choices`` in cookiecutter.json. Each problem is reported on one
-line naming the field and what is allowed; a non-zero exit makes cookiecutter delete
-the half-made project folder. The checks are plain functions so the template's tests
-import them directly.
+values are cookiecutter's own menus and yes/no questions, which it checks itself; this
+hook checks the free-text answers. Each problem is reported on one line naming the field
+and what is allowed; a non-zero exit makes cookiecutter delete the half-made project
+folder. The checks are plain functions so the template's tests import them directly.
 """
 
 from __future__ import annotations
@@ -100,11 +99,6 @@ def problems(answers: dict[str, object]) -> list[str]:
         found.append(
             f"author_email {email!r} does not look like an e-mail address (name@example.com)"
         )
-    choices: dict[str, list[str]] = answers["_choices"]  # type: ignore[assignment]
-    for field, allowed in choices.items():
-        value = str(answers.get(field, ""))
-        if value not in allowed:
-            found.append(f"{field} {value!r} is not one of: {', '.join(allowed)}")
     return found
 
 

@@ -13,8 +13,27 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
-CHOICES: dict[str, list[str]] = COOKIECUTTER["_choices"]
 Answers = dict[str, str]
+
+
+def _values(default: object) -> list[str] | None:
+    """An option's values as a command line gives them, the default first; None if free text.
+
+    A list is a numbered menu; ``true``/``false`` is a yes/no question, answered
+    ``yes`` or ``no`` on the command line.
+    """
+    if isinstance(default, bool):
+        return ["yes", "no"] if default else ["no", "yes"]
+    if isinstance(default, list):
+        return [str(value) for value in default]
+    return None
+
+
+CHOICES: dict[str, list[str]] = {
+    key: values
+    for key, default in COOKIECUTTER.items()
+    if not key.startswith("_") and (values := _values(default)) is not None
+}
 
 # Chosen so every value appears at least once and the options that change the same files
 # (tracking, serving, docker, dvc, ci) meet in different combinations.
@@ -54,7 +73,15 @@ FULL_TIER: list[Answers] = [
 
 def resolved(answers: Answers) -> Answers:
     """``answers`` with every unset choice at its default."""
-    return {key: answers.get(key, COOKIECUTTER[key]) for key in CHOICES}
+    return {key: answers.get(key, values[0]) for key, values in CHOICES.items()}
+
+
+def as_hooks_see(answers: Answers) -> dict[str, object]:
+    """``answers`` typed as cookiecutter hands them on: yes/no questions as booleans."""
+    return {
+        key: value == "yes" if isinstance(COOKIECUTTER.get(key), bool) else value
+        for key, value in answers.items()
+    }
 
 
 def pairwise() -> list[Answers]:

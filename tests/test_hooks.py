@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import load_hook
-from matrix import CHOICES, resolved
+from matrix import CHOICES, as_hooks_see, resolved
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -16,8 +16,7 @@ GOOD = {
     "description": "Predicts churn.",
     "author_name": "Data Team",
     "author_email": "data@example.com",
-    **resolved({}),
-    "_choices": CHOICES,
+    **as_hooks_see(resolved({})),
 }
 
 
@@ -41,10 +40,8 @@ def test_good_answers_pass() -> None:
         ("package_name", "a" * 41, "at most 40"),
         ("author_email", "not-an-email", "does not look like an e-mail"),
         ("author_email", "a@b", "does not look like an e-mail"),
-        ("python_version", "3.9", "python_version '3.9' is not one of: 3.11, 3.12, 3.13"),
         ("description", "two\nlines", "description must be a single line"),
         ("project_name", "  ", "project_name must not be empty"),
-        ("task", "clustering", "task 'clustering' is not one of"),
     ],
 )
 def test_bad_answer_is_named(field: str, value: str, message: str) -> None:
@@ -57,7 +54,8 @@ def test_bad_answer_is_named(field: str, value: str, message: str) -> None:
 def test_every_choice_of_cookiecutter_json_is_accepted() -> None:
     for option, values in CHOICES.items():
         for value in values:
-            assert pre_gen.problems({**GOOD, option: value}) == [], (option, value)
+            answers = {**GOOD, **as_hooks_see({option: value})}
+            assert pre_gen.problems(answers) == [], (option, value)
 
 
 def test_pruning_removes_only_what_other_values_own() -> None:

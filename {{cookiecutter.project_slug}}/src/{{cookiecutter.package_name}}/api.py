@@ -207,7 +207,7 @@ def create_app(config: Config, model: str | None = None) -> FastAPI:
         yield
 
     app = FastAPI(
-        title="ML Project",
+        title={{ cookiecutter.project_name | python_string }},
         description={{ cookiecutter.description | python_string }},
         version=__version__,
         lifespan=lifespan,
