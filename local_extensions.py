@@ -33,9 +33,16 @@ def toml_string(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
+# What YAML may hold unescaped; anything else in a double-quoted scalar is written as \u.
+_NOT_YAML_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
 def yaml_string(value: object) -> str:
     """Quote ``value`` as a YAML double-quoted scalar (YAML accepts JSON strings)."""
-    return json.dumps(str(value), ensure_ascii=False)
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    return _NOT_YAML_PRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", quoted)
 
 
 def python_string(value: object) -> str:
@@ -49,9 +56,17 @@ def python_string(value: object) -> str:
     return quote + text.replace(quote, "\\" + quote) + quote
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
 def markdown_text(value: object) -> str:
-    """Keep ``value`` on one line so it cannot break a Markdown heading or table."""
-    return " ".join(str(value).split())
+    """``value`` as one run of plain Markdown text, whatever it holds.
+
+    Whitespace is collapsed so it stays on one line, and every ASCII punctuation mark is
+    backslash-escaped (CommonMark allows it on any of them), so no answer can open a
+    heading, list, table cell, link, emphasis, code span or raw HTML.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def template_folder() -> str:

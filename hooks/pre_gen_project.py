@@ -13,6 +13,8 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
+from pathlib import Path
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -20,42 +22,25 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Longer names would push generated import lines past the formatter's line length.
 MAX_NAME_LENGTH = 40
 
-# Import names of the generated project's dependencies and tools: a package named like
-# one of them would shadow it.
-DEPENDENCY_IMPORTS = frozenset(
-    [
-        "fastapi",
-        "hatchling",
-        "joblib",
-        "mlflow",
-        "mypy",
-        "nox",
-        "numpy",
-        "optuna",
-        "pandas",
-        "pandera",
-        "pre_commit",
-        "pre_commit_hooks",
-        "pyarrow",
-        "pydantic",
-        "pytest",
-        "ruff",
-        "scipy",
-        "pil",  # Pillow imports as PIL; a case-insensitive file system would confuse them
-        "sklearn",
-        "starlette",
-        "typer",
-        "uvicorn",
-        "yaml",
-        "httpx",
-        "httpx2",
-        "dvc",
-        "cruft",
-        "tests",
-        "test",
-    ]
-)
+# Written by scripts/reserved_names.py from a bake's environment: the import names of
+# every dependency (all groups) and tool, which a package of the same name would shadow.
+RESERVED_NAMES = "reserved_names.txt"
 ONE_LINE_FIELDS = ("project_name", "description", "author_name", "author_email")
+# The bidirectional overrides and isolates: text holding them reads in another order
+# than the one it is stored in.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters (C0, DEL, C1), lone surrogates (bytes a terminal could not decode)
+# and the line and paragraph separators.
+UNSAFE_CATEGORIES = frozenset(["Cc", "Cs", "Zl", "Zp"])
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character of ``text`` that no generated file may hold, described."""
+    for char in text:
+        if char in BIDI_CONTROLS or unicodedata.category(char) in UNSAFE_CATEGORIES:
+            name = unicodedata.name(char, "a control character or an undecodable byte")
+            return f"U+{ord(char):04X} ({name.lower()})"
+    return None
 
 
 def slug_problem(slug: str) -> str | None:
@@ -67,7 +52,13 @@ def slug_problem(slug: str) -> str | None:
     )
 
 
-def package_problem(name: str) -> str | None:
+def read_reserved(path: Path) -> frozenset[str]:
+    """The import names in ``path`` (reserved_names.txt), comments dropped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("#")[0].strip() for line in lines) - {""}
+
+
+def package_problem(name: str, reserved: frozenset[str]) -> str | None:
     if not PACKAGE.match(name) or len(name) > MAX_NAME_LENGTH:
         return (
             f"package_name {name!r} is not allowed: use lowercase letters, digits and "
@@ -78,22 +69,28 @@ def package_problem(name: str) -> str | None:
         return f"package_name {name!r} is a Python keyword: choose another name"
     if name in sys.stdlib_module_names:
         return f"package_name {name!r} would shadow the standard library module of that name"
-    if name in DEPENDENCY_IMPORTS:
+    if name in reserved:
         return f"package_name {name!r} would shadow a dependency or tool of the project"
     return None
 
 
-def problems(answers: dict[str, object]) -> list[str]:
-    """Every problem with ``answers``, one readable line each (empty when all is well)."""
+def problems(answers: dict[str, object], reserved: frozenset[str]) -> list[str]:
+    """Every problem with ``answers``, one readable line each (empty when all is well).
+
+    ``reserved`` holds the import names the package may not take.
+    """
     found = []
     for field in ONE_LINE_FIELDS:
         value = str(answers.get(field, ""))
         if not value.strip():
             found.append(f"{field} must not be empty")
-        elif any(ord(char) < 32 or ord(char) == 127 for char in value):
-            found.append(f"{field} must be a single line without control characters")
+        elif (unsafe := unsafe_character(value)) is not None:
+            found.append(
+                f"{field} holds {unsafe}: use printable text on a single line, "
+                "without control or direction-changing characters"
+            )
     found += filter(None, [slug_problem(str(answers.get("project_slug", "")))])
-    found += filter(None, [package_problem(str(answers.get("package_name", "")))])
+    found += filter(None, [package_problem(str(answers.get("package_name", "")), reserved)])
     email = str(answers.get("author_email", ""))
     if email.strip() and not EMAIL.match(email):
         found.append(
@@ -104,7 +101,8 @@ def problems(answers: dict[str, object]) -> list[str]:
 
 def main() -> int:
     answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
-    found = problems(answers)
+    template = Path({{template_folder() | python_string}})  # noqa: F821 (filled in by cookiecutter)
+    found = problems(answers, read_reserved(template / "hooks" / RESERVED_NAMES))
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if found else 0

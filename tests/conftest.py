@@ -22,7 +22,17 @@ Bake = Callable[..., Path]
 
 def load_hook(name: str) -> ModuleType:
     """Import a hook script by path; its checks are plain functions."""
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    return load_module(TEMPLATE / "hooks" / f"{name}.py")
+
+
+def load_script(name: str) -> ModuleType:
+    """Import one of the template's developer scripts by path."""
+    return load_module(TEMPLATE / "scripts" / f"{name}.py")
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import a Python file of the template by path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Bake, run
-from matrix import FULL_TIER, Answers, label, resolved
+from conftest import Bake, load_hook, load_script, run
+from matrix import FULL_TIER, TEMPLATE, Answers, label, resolved
 
 pytestmark = pytest.mark.full
+reserved_names = load_script("reserved_names")
+pre_gen = load_hook("pre_gen_project")
+RESERVED = pre_gen.read_reserved(TEMPLATE / "hooks" / pre_gen.RESERVED_NAMES)
 
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
 
@@ -157,5 +160,9 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
     assert (root / "uv.lock").is_file(), "uv sync locks the environment"
     assert (root / "models" / "latest").is_file(), "train marks a good model"
     assert (root / "reports" / "model_card.md").is_file()
+    package = next((root / "src").iterdir()).name
+    unreserved = reserved_names.import_names(root) - RESERVED - {package}
+    unreserved = {name for name in unreserved if reserved_names.PACKAGE.match(name)}
+    assert not unreserved, "run scripts/reserved_names.py: a new dependency may be shadowed"
     version = run(["uv", "run", slug, "--version"], root).stdout
     assert version.strip() == f"{slug} 0.1.0"

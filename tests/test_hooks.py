@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import sys
+import tomllib
+from collections.abc import Iterator
+
 import pytest
-from conftest import load_hook
-from matrix import CHOICES, as_hooks_see, resolved
+import yaml
+from conftest import load_hook, load_module
+from markdown_it import MarkdownIt
+from matrix import CHOICES, TEMPLATE, as_hooks_see, resolved
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
+RESERVED = pre_gen.read_reserved(TEMPLATE / "hooks" / pre_gen.RESERVED_NAMES)
 
 GOOD = {
     "project_name": "Churn Model",
@@ -21,7 +29,7 @@ GOOD = {
 
 
 def test_good_answers_pass() -> None:
-    assert pre_gen.problems(GOOD) == []
+    assert pre_gen.problems(GOOD, RESERVED) == []
 
 
 @pytest.mark.parametrize(
@@ -37,15 +45,18 @@ def test_good_answers_pass() -> None:
         ("package_name", "match", "is a Python keyword"),
         ("package_name", "json", "shadow the standard library"),
         ("package_name", "sklearn", "shadow a dependency"),
+        ("package_name", "skops", "shadow a dependency"),  # a dependency of a dependency
+        ("package_name", "schemathesis", "shadow a dependency"),  # a test tool
+        ("package_name", "uv", "shadow a dependency or tool"),
         ("package_name", "a" * 41, "at most 40"),
         ("author_email", "not-an-email", "does not look like an e-mail"),
         ("author_email", "a@b", "does not look like an e-mail"),
-        ("description", "two\nlines", "description must be a single line"),
+        ("description", "two\nlines", "description holds U+000A"),
         ("project_name", "  ", "project_name must not be empty"),
     ],
 )
 def test_bad_answer_is_named(field: str, value: str, message: str) -> None:
-    found = pre_gen.problems({**GOOD, field: value})
+    found = pre_gen.problems({**GOOD, field: value}, RESERVED)
     assert len(found) == 1
     assert message in found[0]
     assert found[0].startswith(field)
@@ -55,7 +66,7 @@ def test_every_choice_of_cookiecutter_json_is_accepted() -> None:
     for option, values in CHOICES.items():
         for value in values:
             answers = {**GOOD, **as_hooks_see({option: value})}
-            assert pre_gen.problems(answers) == [], (option, value)
+            assert pre_gen.problems(answers, RESERVED) == [], (option, value)
 
 
 def test_pruning_removes_only_what_other_values_own() -> None:
@@ -65,3 +76,53 @@ def test_pruning_removes_only_what_other_values_own() -> None:
     assert "LICENSE" in removed
     assert "data/sample/house_prices.csv" in removed
     assert "data/sample/churn.csv" not in removed
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("A\x00B", "U+0000"),
+        ("A\tB", "U+0009"),
+        ("A\x85B", "U+0085"),  # C1: next line
+        ("A\udcffB", "U+DCFF"),  # a byte the terminal could not decode
+        ("A\u202eB", "U+202E (right-to-left override)"),
+        ("A\u2066B", "U+2066 (left-to-right isolate)"),
+        ("A\u2028B", "U+2028 (line separator)"),
+    ],
+)
+def test_unsafe_characters_are_refused_by_name(text: str, named: str) -> None:
+    [found] = pre_gen.problems({**GOOD, "author_name": text}, RESERVED)
+    assert found.startswith(f"author_name holds {named}")
+
+
+def code_point_runs(size: int = 2000) -> Iterator[str]:
+    """Every code point the hook accepts, in runs of ``size``."""
+    run: list[str] = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if pre_gen.unsafe_character(char) is None:
+            run.append(char)
+            if len(run) == size:
+                yield "".join(run)
+                run = []
+    yield "".join(run)
+
+
+def test_every_accepted_code_point_survives_every_file_format() -> None:
+    """TOML, YAML, Python and Markdown: each accepted answer comes back as it went in."""
+    filters = load_module(TEMPLATE / "local_extensions.py")
+    markdown = MarkdownIt("commonmark").enable("table")
+    for run in code_point_runs():
+        text = f"a {run} z"
+        toml_value = tomllib.loads(f"v = {filters.toml_string(text)}")["v"]
+        assert toml_value == text
+        assert yaml.safe_load(f"v: {filters.yaml_string(text)}")["v"] == text
+        assert ast.literal_eval(filters.python_string(text)) == text
+        for line in (
+            f"# {filters.markdown_text(text)}",
+            f"| k | v |\n|---|---|\n| k | {filters.markdown_text(text)} |",
+        ):
+            inline = [token for token in markdown.parse(line) if token.type == "inline"][-1]
+            assert [child.type for child in inline.children or []] == ["text"], line[:80]
+            assert inline.children
+            assert inline.children[0].content == " ".join(text.split())

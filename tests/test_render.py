@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import Bake
+from markdown_it import MarkdownIt
 from matrix import FULL_TIER, TEMPLATE, Answers, label, pairwise, resolved
 from validate_pyproject import api as pyproject_api
 from validate_pyproject import errors as pyproject_errors
@@ -260,8 +261,12 @@ def test_awkward_free_text_bakes_verbatim(bake: Bake) -> None:
     api = ast.parse((root / "src/awkward_project/api.py").read_text(encoding="utf-8"))
     titles = [k.value for k in ast.walk(api) if isinstance(k, ast.keyword) and k.arg == "title"]
     assert [ast.literal_eval(title) for title in titles] == [AWKWARD["project_name"]]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    assert AWKWARD["project_name"] in readme
+    readme = MarkdownIt("commonmark").parse((root / "README.md").read_text(encoding="utf-8"))
+    heading, description = [token for token in readme if token.type == "inline"][:2]
+    assert heading.children is not None
+    assert [child.content for child in heading.children] == [AWKWARD["project_name"]]
+    assert description.children is not None
+    assert description.children[0].content == AWKWARD["description"], "read back as written"
     ruff(root)
 
 
@@ -307,6 +312,8 @@ BAD_ANSWERS = [
     (["author_email=nobody"], "author_email"),
     (["project_name=123"], "project_slug"),
     (["description=two\nlines"], "description"),
+    (["author_name=A\udcffB"], "author_name"),  # the byte 0xff, not UTF-8 text
+    (["project_name=Churn \u202emodel"], "project_name"),
     (["project_name="], "project_slug"),
     (["project_name=%} {{"], "project_slug"),
     (["project_slug=.."], "project_slug"),
