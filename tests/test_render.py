@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import repo_review.processor
 import yaml
 from conftest import Bake
 from markdown_it import MarkdownIt
@@ -142,6 +143,13 @@ def test_bake_is_complete_clean_and_parses(bake: Bake, answers: Answers) -> None
     validate_pyproject(root)
     check_ci_and_container(root, resolved(answers))
     lint_markdown(root / "README.md")
+    assert repo_review_failures(root) == []
+
+
+def repo_review_failures(root: Path) -> list[str]:
+    """Scientific Python's repo-review checks that fail and are not ignored with a reason."""
+    _, results = repo_review.processor.process(root)
+    return [f"{r.name}: {r.description}" for r in results if r.result is False]
 
 
 def lint_markdown(readme: Path) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nox
 
+nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "none"
-nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_external_run = False
 
 PROJECT_ENV = Path(__file__).parent / ".venv"
