@@ -63,9 +63,15 @@ def user_env() -> dict[str, str]:
 
 
 def run(
-    command: list[str], cwd: Path, timeout: float = 900, extra_env: dict[str, str] | None = None
+    command: list[str],
+    cwd: Path,
+    timeout: float = 900,
+    extra_env: dict[str, str] | None = None,
+    *,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` like a user in ``cwd``; fail the test with its output if it fails."""
+    """Run ``command`` like a user in ``cwd``; fail the test with its output if it fails
+    (unless ``check`` is off: then the caller looks at the exit code)."""
     result = subprocess.run(
         command,
         cwd=cwd,
@@ -74,7 +80,7 @@ def run(
         text=True,
         timeout=timeout,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         pytest.fail(
             f"`{' '.join(command)}` exited {result.returncode}\n--- stdout\n{result.stdout[-6000:]}"
             f"\n--- stderr\n{result.stderr[-6000:]}"

@@ -120,6 +120,17 @@ def check_dvc_and_the_command_line_share_the_runs(root: Path, slug: str) -> None
         ]
         == trained
     )
+
+    # A run that misses the gate fails the stage and leaves the copy DVC records in place.
+    strict = yaml.safe_load(shipped_config)
+    gate = strict["quality_gate"]
+    gate["minimum"] = dict.fromkeys(gate["minimum"], 2.0)  # no model scores that
+    config_file.write_text(yaml.safe_dump(strict), encoding="utf-8")
+    failed = run(["uv", "run", "dvc", "repro"], root, check=False)
+    assert failed.returncode != 0
+    copied = json.loads((root / "models" / "pipeline" / "metadata.json").read_text("utf-8"))
+    assert copied["run_id"] == trained, "the last good copy stays"
+    assert "deleted" not in run(["uv", "run", "dvc", "status"], root).stdout
     config_file.write_text(shipped_config, encoding="utf-8")
 
 

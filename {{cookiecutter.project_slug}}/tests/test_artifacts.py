@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     METADATA_FILE,
     MODEL_FILE,
     MODEL_HASH,
+    UMASK,
     TrainingRun,
     load_run,
     save_model,
@@ -104,3 +106,14 @@ def test_hash_from_elsewhere_overrides_the_folder(run_copy: Path, tmp_path: Path
     with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
         load_run(run_copy.parent, str(run_copy), expected_sha256=original)
     assert not marker.exists()
+
+
+def test_what_a_run_writes_follows_the_umask(trained: tuple[Config, TrainingRun]) -> None:
+    """Readable by the group and others under the usual umask, as a container's user needs."""
+    config, run = trained
+    expected_file, expected_folder = 0o666 & ~UMASK, 0o777 & ~UMASK
+    assert stat.S_IMODE(run.run_dir.stat().st_mode) == expected_folder
+    for path in run.run_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == expected_file, path.name
+    latest = config.paths.models / "latest"
+    assert stat.S_IMODE(latest.stat().st_mode) == expected_file

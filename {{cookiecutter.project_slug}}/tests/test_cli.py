@@ -305,3 +305,29 @@ def test_every_option_name_works(config: Config, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["monitor", "-c", config_path])
     assert missing.exit_code == 2
     assert "Invalid value for '--input' / '-i': missing: name the file to read" in missing.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "evaluate"])
+def test_an_output_never_replaces_what_the_command_reads(
+    trained: tuple[Config, TrainingRun], tmp_path: Path, command: str
+) -> None:
+    config, _ = trained
+    config_path = write(config, tmp_path)
+    source = tmp_path / "rows.csv"
+    source.write_bytes(config.data.path.read_bytes())
+    kept = {path: path.read_bytes() for path in (source, config_path)}
+    for output in kept:
+        result = runner.invoke(
+            app, [command, "-c", str(config_path), "-i", str(source), "-o", str(output)]
+        )
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"error: {output}: is a file this command reads; write to another\n",
+        )
+    assert {path: path.read_bytes() for path in kept} == kept
+
+
+def test_verbose_before_the_command_still_works_with_a_note(config: Config, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["-v", "validate", "-c", str(write(config, tmp_path))])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("note: -v now goes after the command")

@@ -75,6 +75,36 @@ def test_malformed_tuned_parameters_name_the_file(tmp_path: Path, base_config: C
         load_config(path)
 
 
+@pytest.mark.parametrize("which", ["config", "tuned parameters"])
+def test_a_file_that_is_not_utf8_is_one_error(
+    tmp_path: Path, base_config: Config, which: str
+) -> None:
+    tuned = tmp_path / "tuned_params.yaml"
+    tuned.write_text("{}\n", encoding="utf-8")
+    model = base_config.model.model_copy(update={"params_file": tuned})
+    path = write_config(tmp_path, base_config, model=model.model_dump(mode="json"))
+    latin1 = path if which == "config" else tuned
+    latin1.write_bytes(latin1.read_bytes() + "# José\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=rf"^{latin1}: not UTF-8 text \(byte 0xe9 at "):
+        load_config(path)
+
+
+def test_a_tuned_parameter_the_estimator_lacks_names_the_file(
+    tmp_path: Path, base_config: Config
+) -> None:
+    """tune searched one estimator; the config now names another: the error says where to look."""
+    from {{ cookiecutter.package_name }}.train import build_estimator
+
+    tuned = tmp_path / "tuned_params.yaml"
+    tuned.write_text("no_such_parameter: 0.5\n", encoding="utf-8")
+    model = base_config.model.model_copy(update={"params_file": tuned})
+    config = load_config(write_config(tmp_path, base_config, model=model.model_dump(mode="json")))
+    with pytest.raises(
+        ConfigError, match=rf"no_such_parameter.* \(with the parameters in {tuned},"
+    ):
+        build_estimator(config)
+
+
 def test_fingerprint_follows_the_settings(base_config: Config) -> None:
     changed = base_config.model_copy(update={"seed": base_config.seed + 1})
     assert base_config.fingerprint() == base_config.model_copy().fingerprint()

@@ -47,5 +47,20 @@ def test_uncommitted_code_makes_the_run_dirty(repository: Path, path: str, text:
     assert git_state(repository)["dirty"] is True
 
 
+{%- if cookiecutter.data_versioning == "dvc" %}
+
+
+def test_what_dvc_repro_writes_leaves_the_project_clean(repository: Path) -> None:
+    """Its lock file and .gitignore entries, staged as DVC's autostage does; not code."""
+    (repository / "dvc.lock").write_text("schema: '2.0'\n", encoding="utf-8")
+    (repository / "data").mkdir()
+    (repository / "data" / ".gitignore").write_text("/dataset.parquet\n", encoding="utf-8")
+    git(repository, "add", "dvc.lock", "data/.gitignore")
+    assert git_state(repository)["dirty"] is False
+    (repository / "model.py").write_text("WEIGHT = 3\n", encoding="utf-8")
+    assert git_state(repository)["dirty"] is True
+{%- endif %}
+
+
 def test_no_repository_means_no_commit(tmp_path: Path) -> None:
     assert git_state(tmp_path) == {"commit": None, "dirty": None}

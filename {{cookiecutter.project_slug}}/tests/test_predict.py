@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.data import read_table
 from {{ cookiecutter.package_name }}.errors import (
     DataError,
     ModelNotFoundError,
+    ProjectError,
 )
 from {{ cookiecutter.package_name }}.predict import (
     MODEL_VERSION,
@@ -89,7 +90,7 @@ def test_predictions_never_replace_their_input(
     source = unlabelled(config, sample, tmp_path / "rows.csv")
     original = source.read_bytes()
     same_file = tmp_path / "." / "rows.csv"
-    with pytest.raises(DataError, match="is the input file"):
+    with pytest.raises(ProjectError, match="is a file this command reads"):
         predict_file(config, source, same_file)
     assert source.read_bytes() == original
 

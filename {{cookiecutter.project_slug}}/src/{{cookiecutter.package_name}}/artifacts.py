@@ -77,6 +77,33 @@ class TrainingRun:
         )
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it, so set it straight back
+    os.umask(mask)
+    return mask
+
+
+UMASK = _current_umask()
+
+
+def as_if_created(path: Path, *, folder: bool = False) -> None:
+    """Give ``path`` the mode the user's umask gives a new file or folder.
+
+    ``tempfile`` creates its files 0600 and its folders 0700, private to their owner
+    whatever the umask says; a model trained on the host must stay readable by the
+    container's user (the README's ``docker run -v``), as any other file of the user is.
+    """
+    path.chmod((0o777 if folder else 0o666) & ~UMASK)
+
+
+def refuse_overwriting(output: Path, *reads: Path | None) -> None:
+    """Refuse an ``output`` that is one of the files the command reads: writing it would
+    destroy the command's own input."""
+    for read in reads:
+        if read is not None and output.resolve() == read.resolve():
+            raise ProjectError(f"{output}: is a file this command reads; write to another")
+
+
 def new_run_id() -> str:
     """Sortable by time, unique even for runs started in the same second."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -88,6 +115,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        as_if_created(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -104,6 +132,7 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
     runs = models_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=runs, prefix=f".{run_id}."))
+    as_if_created(staging, folder=True)
     try:
         yield staging
         staging.rename(runs / run_id)
@@ -137,6 +166,7 @@ def copy_run(run_dir: Path, destination: Path) -> None:
     ensure_replaceable(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
+    as_if_created(staging, folder=True)
     try:
         shutil.copytree(run_dir, staging, dirs_exist_ok=True)
         (staging / COPY_MARKER).write_text(f"a copy of run {run_dir.name}\n", encoding="utf-8")

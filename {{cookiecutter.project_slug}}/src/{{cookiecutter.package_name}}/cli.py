@@ -13,15 +13,20 @@ Every command speaks one vocabulary, which ``tests/test_cli.py`` holds them to:
 ``--model/-m``, ``--config/-c`` and ``--verbose/-v``.
 """
 
+{% set sample = "data/sample/churn.csv" if cookiecutter.task == "classification" else "data/sample/house_prices.csv" -%}
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import gc
 import json
 import logging
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
+{%- if cookiecutter.experiment_tracking == "mlflow" or cookiecutter.serving == "fastapi" %}
 import os
+{%- endif %}
+{%- if cookiecutter.serving == "fastapi" %}
+import socket
 {%- endif %}
 import sys
 import warnings
@@ -83,6 +88,9 @@ OutputDirOption = Annotated[
         file_okay=False,
     ),
 ]
+# Where an earlier release took -v: before the command, for all of them. Still honoured
+# for one more release; set afresh by every invocation.
+VERBOSE_BEFORE_THE_COMMAND = contextvars.ContextVar("verbose_before_the_command", default=False)
 # Names that an earlier release used, still taken for one more release but not shown.
 OldDataOption = Annotated[Path | None, typer.Option("--data", hidden=True)]
 OldCurrentOption = Annotated[Path | None, typer.Option("--current", hidden=True)]
@@ -99,7 +107,7 @@ def command(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         with contextlib.ExitStack() as stack:
-            if not kwargs["verbose"]:
+            if not (kwargs["verbose"] or VERBOSE_BEFORE_THE_COMMAND.get()):
                 stack.enter_context(quiet_libraries())
             try:
                 return function(*args, **kwargs)
@@ -218,8 +226,14 @@ def main(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", hidden=True)] = False,
 ) -> None:
     """Train, evaluate, predict and monitor the model."""
+    if verbose:
+        typer.echo(
+            "note: -v now goes after the command (train -v); before it, it will go", err=True
+        )
+    VERBOSE_BEFORE_THE_COMMAND.set(verbose)
 
 
 @command
@@ -234,7 +248,7 @@ def validate(
     """Check a data file against the config's schema.
 
     \b
-    Example: {{ cookiecutter.project_slug }} validate -i data/new.csv --no-labelled
+    Example: {{ cookiecutter.project_slug }} validate -i {{ sample }}
     Exit codes: 0 valid, 1 invalid data or config, 2 bad usage.
     """
     from .config import load_config
@@ -268,15 +282,17 @@ def ingest(
     """Validate labelled data and write a typed copy.
 
     \b
-    Example: {{ cookiecutter.project_slug }} ingest -i export.csv -o data/clean.parquet
+    Example: {{ cookiecutter.project_slug }} ingest -i {{ sample }} -o clean.parquet
     Exit codes: 0 written, 1 invalid data or config, 2 bad usage.
     """
     from .config import load_config
 
     settings = load_config(config)
     with loading_libraries():
+        from .artifacts import refuse_overwriting
         from .data import load_dataset, write_table
 
+    refuse_overwriting(output_path, input_path, config)
     frame = load_dataset(settings.data, input_path)
     write_table(frame, output_path)
     typer.echo(f"wrote {len(frame)} validated rows to {output_path}")
@@ -344,7 +360,9 @@ def train(
 def evaluate(
     input_path: Annotated[
         Path | None,
-        typer.Option("--input", "-i", help="Labelled CSV or Parquet file.", dir_okay=False),
+        typer.Option(
+            "--input", "-i", help="Labelled CSV or Parquet file (required).", dir_okay=False
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
@@ -360,13 +378,17 @@ def evaluate(
     """Score a saved model on labelled data; print JSON.
 
     \b
-    Example: {{ cookiecutter.project_slug }} evaluate -i labelled.csv -o scores.json
+    Example: {{ cookiecutter.project_slug }} evaluate -i {{ sample }} -o scores.json
     Exit codes: 0 scored, 1 bad config, data or model, 2 bad usage.
     """
     from .config import load_config
 
     data = required(renamed(input_path, old_data, "--data"))
     settings = load_config(config)
+    if output is not None:
+        from .artifacts import refuse_overwriting
+
+        refuse_overwriting(output, data, config)
     with loading_libraries():
         from .data import read_table
         from .data import validate as validate_frame
@@ -412,7 +434,7 @@ def predict(
     """Predict every row of a file with the saved model.
 
     \b
-    Example: {{ cookiecutter.project_slug }} predict -i new.csv -o predictions.csv
+    Example: {{ cookiecutter.project_slug }} predict -i {{ sample }} -o scored.csv
     Exit codes: 0 written, 1 bad config, data or model, 2 bad usage.
     """
     from .config import load_config
@@ -435,7 +457,10 @@ def monitor(
     input_path: Annotated[
         Path | None,
         typer.Option(
-            "--input", "-i", help="Recent rows: CSV, Parquet or the API's log.", dir_okay=False
+            "--input",
+            "-i",
+            help="Recent rows: CSV, Parquet, the API's log (required).",
+            dir_okay=False,
         ),
     ] = None,
     reference: Annotated[
@@ -456,7 +481,7 @@ def monitor(
     also scores the model on them.
 
     \b
-    Example: {{ cookiecutter.project_slug }} monitor -i logs/predictions.jsonl
+    Example: {{ cookiecutter.project_slug }} monitor -i {{ sample }}
     Exit codes: 0 no drift, 1 bad config, data or model, 2 bad usage, 3 drift.
     """
     from .config import load_config
@@ -611,17 +636,21 @@ def serve(
             _open_tracking_store(settings)
 {%- endif %}
 
-    address = (host or settings.serving.host, port or settings.serving.port)
+    host, port = host or settings.serving.host, port or settings.serving.port
+    # Bound here, before the model loads, so a busy port is one line that says so
+    # (uvicorn's own exit code for it, 3, would read as "a check failed").
+    try:
+        listening = socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise ProjectError(f"cannot serve on {host}:{port}: {reason}") from None
     # Unlike other libraries' logs, uvicorn's start-up and request lines are this command's output.
     logging.disable(logging.NOTSET)
-    try:
-        uvicorn.run(create_app(settings, model), host=address[0], port=address[1])
-    except SystemExit as stopped:  # uvicorn's own exit code 3 would read as "a check failed"
-        if stopped.code:
-            raise ProjectError(
-                f"could not serve on {address[0]}:{address[1]} (uvicorn's line above says why)"
-            ) from None
-        raise
+    with listening:
+        server = uvicorn.Server(uvicorn.Config(create_app(settings, model), host=host, port=port))
+        server.run(sockets=[listening])
 {% endif %}
 
 if __name__ == "__main__":  # pragma: no cover

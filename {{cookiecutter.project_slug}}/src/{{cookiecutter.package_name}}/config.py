@@ -330,20 +330,30 @@ class Config(Section):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
-def load_config(path: Path = DEFAULT_CONFIG) -> Config:
-    """Read and validate ``path``; every problem is reported with the file and the key."""
+def read_yaml_file(path: Path, what: str) -> Any:
+    """The YAML in ``path``; an unreadable or malformed file is one ``ConfigError`` line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(f"{path}: {what} not found") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#x} at offset "
+            f"{error.start}); save it as UTF-8"
+        ) from None
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read config ({error.strerror})") from None
+        raise ConfigError(f"{path}: cannot read {what} ({error.strerror})") from None
     try:
-        raw = read_yaml(text)
+        return read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from None
+
+
+def load_config(path: Path = DEFAULT_CONFIG) -> Config:
+    """Read and validate ``path``; every problem is reported with the file and the key."""
+    raw = read_yaml_file(path, "config file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:
@@ -358,12 +368,7 @@ def with_tuned_params(config: Config) -> Config:
     params_file = config.model.params_file
     if params_file is None or not params_file.is_file():
         return config
-    try:
-        tuned = read_yaml(params_file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{params_file}: not valid YAML{where}") from None
+    tuned = read_yaml_file(params_file, "tuned parameters")
     if not isinstance(tuned, dict):
         raise ConfigError(f"{params_file}: expected a mapping of parameter names to values")
     model = config.model.model_copy(update={"params": {**config.model.params, **tuned}})

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from .artifacts import as_if_created
 from .config import CategoricalColumn, Column, DataConfig
 from .errors import DataError
 
@@ -77,6 +78,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
             frame.to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)
+        as_if_created(Path(temporary))
         os.replace(temporary, path)
     except IsADirectoryError:
         Path(temporary).unlink(missing_ok=True)

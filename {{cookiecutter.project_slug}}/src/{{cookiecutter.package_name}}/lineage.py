@@ -20,6 +20,11 @@ TRACKED_PACKAGES = (
 # `uv sync` writes the lock file on its first run, after the project's first commit: until
 # it is committed, an untracked lock describes the environment, not a change to the code.
 UNTRACKED_LOCK = "?? uv.lock"
+{%- if cookiecutter.data_versioning == "dvc" %}
+# What `dvc repro` itself writes and stages before its train stage runs: its record of
+# the outputs, and the .gitignore entries that keep them out of git. Neither is code.
+DVC_BOOKKEEPING = ("dvc.lock", ".gitignore")
+{%- endif %}
 
 
 def git_state(cwd: Path | None = None) -> dict[str, str | bool | None]:
@@ -37,6 +42,9 @@ def git_state(cwd: Path | None = None) -> dict[str, str | bool | None]:
     except subprocess.CalledProcessError:
         return {"commit": None, "dirty": None}
     changes = [line for line in status.splitlines() if line and line != UNTRACKED_LOCK]
+{%- if cookiecutter.data_versioning == "dvc" %}
+    changes = [line for line in changes if Path(line[3:]).name not in DVC_BOOKKEEPING]
+{%- endif %}
     return {"commit": commit, "dirty": bool(changes)}
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artifacts import SavedModel, load_run
+from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import Config, Task
 from .data import read_table, validate, write_table
-from .errors import DataError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
@@ -82,8 +81,7 @@ def predict_file(
     explain: bool = False,
 ) -> pd.DataFrame:
     """Predict every row of ``input_path`` and write input + predictions to ``output_path``."""
-    if output_path.resolve() == input_path.resolve():
-        raise DataError(f"{output_path}: is the input file; write the predictions to another")
+    refuse_overwriting(output_path, input_path)
     saved = load_for_inference(config, model)
     frame = read_table(input_path)
     added = [predict_frame(saved, frame, config, source=str(input_path))]

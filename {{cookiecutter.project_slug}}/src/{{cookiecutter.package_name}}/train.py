@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
-from .config import CV_METRIC, FOR_THE_RECORD, Config, write_yaml
+from .config import CV_METRIC, FOR_THE_RECORD, Config, read_yaml_file, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
@@ -58,7 +58,7 @@ def build_estimator(config: Config) -> BaseEstimator:
     try:
         estimator = estimator_class(**params)
     except TypeError as error:
-        raise ConfigError(f"model.params: {error}") from None
+        raise ConfigError(f"model.params: {error}{_tuned_hint(config)}") from None
     if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
         raise ConfigError(f"model.estimator: {config.model.estimator!r} is not an estimator")
     if config.task == "classification" and not hasattr(estimator, "predict_proba"):
@@ -66,6 +66,17 @@ def build_estimator(config: Config) -> BaseEstimator:
             f"model.estimator: {config.model.estimator!r} cannot predict probabilities"
         )
     return estimator
+
+
+def _tuned_hint(config: Config) -> str:
+    """Where a parameter may have come from when it was not in ``model.params``."""
+    tuned_file = config.model.params_file
+    if tuned_file is None or not tuned_file.is_file() or not read_yaml_file(tuned_file, "file"):
+        return ""
+    return (
+        f" (with the parameters in {tuned_file}, which tune found for the estimator it "
+        "searched: run tune again, or empty that file)"
+    )
 
 
 def build_pipeline(config: Config) -> Pipeline:
