@@ -5,7 +5,8 @@
 A package named like something the project imports (``sklearn``, ``filelock``,
 ``schemathesis``) would shadow it. Rather than a list kept by hand, this bakes the
 template with every optional dependency switched on, installs every dependency group
-with uv, and writes down every top-level import name the environment holds. The full
+with uv for each Python version the template offers, and writes down every top-level
+import name those environments hold. The full
 tier checks each of its bakes against the file, so a new dependency that is missing from
 it fails the template's CI until this script is run again. Needs uv.
 """
@@ -13,7 +14,9 @@ it fails the template's CI until this script is run again. Needs uv.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,16 +39,28 @@ LIST_IMPORT_NAMES = (
 )
 
 
-def import_names(project: Path) -> set[str]:
-    """Top-level import names in ``project``'s synced environment, lowercased."""
+def import_names(python: Path) -> set[str]:
+    """Top-level import names in the environment of ``python``, lowercased."""
     listed = subprocess.run(
-        ["uv", "run", "--no-sync", "python", "-c", LIST_IMPORT_NAMES],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        text=True,
+        [str(python), "-c", LIST_IMPORT_NAMES], check=True, capture_output=True, text=True
     ).stdout
     return {name.lower() for name in json.loads(listed)}
+
+
+def interpreters() -> list[Path]:
+    """One Python for each version a project may choose (uv finds none through pyenv shims)."""
+    versions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = []
+    for version in versions["python_version"]:
+        candidates = sorted(root.glob(f"{version}.*/bin/python{version}"))
+        found.append(candidates[-1] if candidates else Path(shutil.which(f"python{version}") or ""))
+    missing = [
+        v for v, path in zip(versions["python_version"], found, strict=True) if not path.is_file()
+    ]
+    if missing:
+        sys.exit(f"error: no Python {', '.join(missing)} found (pyenv or PATH): each is needed")
+    return found
 
 
 def main() -> None:
@@ -67,8 +82,15 @@ def main() -> None:
             capture_output=True,
         )
         project = Path(scratch) / "reserved-probe"
-        subprocess.run(["uv", "sync", "--all-groups", "-q"], cwd=project, check=True)
-        names = {n for n in import_names(project) if PACKAGE.match(n)} - {"reserved_probe"}
+        names: set[str] = set()
+        for python in interpreters():  # what a dependency pulls in can differ by version
+            subprocess.run(
+                ["uv", "sync", "--all-groups", "-q", "--python", str(python)],
+                cwd=project,
+                check=True,
+            )
+            names |= import_names(project / ".venv" / "bin" / "python")
+        names = {name for name in names if PACKAGE.match(name)} - {"reserved_probe"}
     lines = [
         "# Import names a baked project's package may not take: every top-level name in the",
         "# environment of a bake with every optional part, all dependency groups installed.",

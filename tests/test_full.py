@@ -172,7 +172,8 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
     assert (root / "models" / "latest").is_file(), "train marks a good model"
     assert (root / "reports" / "model_card.md").is_file()
     package = next((root / "src").iterdir()).name
-    unreserved = reserved_names.import_names(root) - RESERVED - {package}
+    installed = reserved_names.import_names(root / ".venv" / "bin" / "python")
+    unreserved = installed - RESERVED - {package}
     unreserved = {name for name in unreserved if reserved_names.PACKAGE.match(name)}
     assert not unreserved, "run scripts/reserved_names.py: a new dependency may be shadowed"
     version = run(["uv", "run", slug, "--version"], root).stdout

@@ -45,6 +45,7 @@ COMMON_FILES = {
     "tests/test_artifacts.py",
     "tests/test_charts.py",
     "tests/test_cli.py",
+    "tests/test_cli_vocabulary.py",
     "tests/test_config.py",
     "tests/test_data.py",
     "tests/test_features.py",
@@ -144,6 +145,28 @@ def test_bake_is_complete_clean_and_parses(bake: Bake, answers: Answers) -> None
     check_ci_and_container(root, resolved(answers))
     lint_markdown(root / "README.md")
     assert repo_review_failures(root) == []
+    check_the_cli_vocabulary(root)
+
+
+def check_the_cli_vocabulary(root: Path) -> None:
+    """The baked vocabulary test, run alone: it needs only typer, a test dependency here."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--noconftest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_cli_vocabulary.py",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def repo_review_failures(root: Path) -> list[str]:
