@@ -26,6 +26,7 @@ VOCABULARY = {
     "--model": "-m",
     "--config": "-c",
     "--verbose": "-v",
+    "--help": "-h",
 }
 COMMAND = "{{ cookiecutter.project_slug }}"
 TAKES = {

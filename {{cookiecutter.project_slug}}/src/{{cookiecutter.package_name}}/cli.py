@@ -49,6 +49,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help text: answers in a fraction of the time
+    context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Each command's --help ends with an example and its exit codes.",
 )
 

@@ -23,7 +23,7 @@ def render(metadata: dict[str, Any], config: Config) -> str:
     gate = metadata["quality_gate"]
     verdict = "passed" if gate["passed"] else "FAILED: " + "; ".join(gate["failures"])
     git = metadata["git"]
-    commit = git["commit"] or "not a git repository"
+    commit = f"commit `{git['commit']}`" if git["commit"] else "not a git repository"
     if git["dirty"]:
         commit += " (with uncommitted changes)"
     features = _table(
@@ -50,7 +50,7 @@ def render(metadata: dict[str, Any], config: Config) -> str:
 - Trained: {metadata["created_at"]}
 - Estimator: `{config.model.estimator}` with `{config.model.params}`
 - Owners: {owners}
-- Code: commit `{commit}`
+- Code: {commit}
 - Config hash: `{metadata["config_sha256"]}`
 - Model file: `{MODEL_FILE}` (sha256 `{metadata[MODEL_HASH]}`, checked before every load)
 
