@@ -104,9 +104,20 @@ class FolderNameRejected(FailedHookException):
     """
 
 
+# The pre-generation hook's limit too; checked here as well because a name past the
+# file system's own limit fails while the folder is created, before that hook runs.
+MAX_SLUG_LENGTH = 40
+
+
 def folder_name(slug: object) -> str:
     """``slug`` unchanged when it can name one new folder; otherwise a clear refusal."""
     text = str(slug)
+    if len(text) > MAX_SLUG_LENGTH:
+        raise FolderNameRejected(
+            f"error: project_slug {text[:MAX_SLUG_LENGTH]!r}... is longer than "
+            f"{MAX_SLUG_LENGTH} characters: give a shorter project_name, or a project_slug "
+            "such as 'churn-model'"
+        )
     if text.strip(" .") and not any(separator in text for separator in "/\\"):
         return text
     raise FolderNameRejected(

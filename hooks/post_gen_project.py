@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # What cookiecutter itself takes for a repository rather than a folder: git+, file://,
@@ -153,17 +154,32 @@ def next_steps(answers: dict[str, str], root: Path) -> str:
     )
 
 
+def remove_own_copy(script: Path) -> None:
+    """Delete the rendered copy of this hook that cookiecutter left in the temp folder.
+
+    Cookiecutter writes each hook, answers filled in, to a temporary file and never
+    removes it; every bake would otherwise leave the answers (e-mail included) behind.
+    """
+    if script.parent == Path(tempfile.gettempdir()) and script.name.startswith("tmp"):
+        script.unlink(missing_ok=True)
+
+
 def main() -> int:
     answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
     root = Path.cwd()
     prune(root, answers)
+    # cruft renders the template itself for `cruft update` (with the commit under
+    # ``_commit``) and writes .cruft.json on its own; a copy from here would clash.
+    rendered_by_cruft = "_commit" in answers
     template = Path({{template_folder() | python_string}})  # noqa: F821 (filled in by cookiecutter)
-    record = cruft_record(answers, template)
+    record = None if rendered_by_cruft else cruft_record(answers, template)
     if record is not None:
         (root / ".cruft.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if answers["git_init"]:
         git_init(root, answers["author_name"], answers["author_email"])
-    print(next_steps(answers, root))
+    if not rendered_by_cruft:  # its folder is a temporary one
+        print(next_steps(answers, root))
+    remove_own_copy(Path(sys.argv[0]).resolve())
     return 0
 
 

@@ -13,7 +13,10 @@ import json
 import keyword
 import re
 import sys
+import tempfile
 import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -25,6 +28,8 @@ MAX_NAME_LENGTH = 40
 # Written by scripts/reserved_names.py from a bake's environment: the import names of
 # every dependency (all groups) and tool, which a package of the same name would shadow.
 RESERVED_NAMES = "reserved_names.txt"
+# Soft keywords of every Python a project may choose, not only the one baking it.
+SOFT_KEYWORDS = frozenset(["_", "case", "match", "type", *keyword.softkwlist])
 ONE_LINE_FIELDS = ("project_name", "description", "author_name", "author_email")
 # The bidirectional overrides and isolates: text holding them reads in another order
 # than the one it is stored in.
@@ -32,15 +37,38 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 # Control characters (C0, DEL, C1), lone surrogates (bytes a terminal could not decode)
 # and the line and paragraph separators.
 UNSAFE_CATEGORIES = frozenset(["Cc", "Cs", "Zl", "Zp"])
+# How to name what Unicode leaves nameless.
+UNNAMED = {
+    "\t": "a tab",
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\x00": "a NUL byte",
+    "Cc": "a control character",
+    "Cs": "a byte that is not UTF-8 text",
+}
 
 
 def unsafe_character(text: str) -> str | None:
     """The first character of ``text`` that no generated file may hold, described."""
     for char in text:
-        if char in BIDI_CONTROLS or unicodedata.category(char) in UNSAFE_CATEGORIES:
-            name = unicodedata.name(char, "a control character or an undecodable byte")
+        category = unicodedata.category(char)
+        if char in BIDI_CONTROLS or category in UNSAFE_CATEGORIES:
+            name = unicodedata.name(char, "") or UNNAMED.get(char) or UNNAMED[category]
             return f"U+{ord(char):04X} ({name.lower()})"
     return None
+
+
+def valid_email(address: str) -> bool:
+    """Whether packaging metadata can carry ``address``: one plain ``name@domain.tld``.
+
+    The standard library's parser refuses what the build backend would choke on later
+    (``<a@b.c>``, ``a..b@c.d``, ``a,b@c.d``); package metadata also wants an ASCII name.
+    """
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+    return bool(EMAIL.match(address)) and parsed.username.isascii()
 
 
 def slug_problem(slug: str) -> str | None:
@@ -65,8 +93,10 @@ def package_problem(name: str, reserved: frozenset[str]) -> str | None:
             f"underscores, not starting with a digit, at most {MAX_NAME_LENGTH} characters "
             "(e.g. 'churn_model')"
         )
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if keyword.iskeyword(name) or name in SOFT_KEYWORDS:
         return f"package_name {name!r} is a Python keyword: choose another name"
+    if name.startswith("__") and name.endswith("__"):
+        return f"package_name {name!r} is a name Python itself gives modules: choose another"
     if name in sys.stdlib_module_names:
         return f"package_name {name!r} would shadow the standard library module of that name"
     if name in reserved:
@@ -89,10 +119,13 @@ def problems(answers: dict[str, object], reserved: frozenset[str]) -> list[str]:
                 f"{field} holds {unsafe}: use printable text on a single line, "
                 "without control or direction-changing characters"
             )
-    found += filter(None, [slug_problem(str(answers.get("project_slug", "")))])
-    found += filter(None, [package_problem(str(answers.get("package_name", "")), reserved)])
+    slug, package = str(answers.get("project_slug", "")), str(answers.get("package_name", ""))
+    slug_refused = slug_problem(slug)
+    found += filter(None, [slug_refused])
+    if not (slug_refused and package == slug.replace("-", "_")):  # derived: said once
+        found += filter(None, [package_problem(package, reserved)])
     email = str(answers.get("author_email", ""))
-    if email.strip() and not EMAIL.match(email):
+    if email.strip() and not valid_email(email):
         found.append(
             f"author_email {email!r} does not look like an e-mail address (name@example.com)"
         )
@@ -105,6 +138,10 @@ def main() -> int:
     found = problems(answers, read_reserved(template / "hooks" / RESERVED_NAMES))
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
+    # Cookiecutter leaves this rendered copy, answers included, in the temp folder.
+    script = Path(sys.argv[0]).resolve()
+    if script.parent == Path(tempfile.gettempdir()) and script.name.startswith("tmp"):
+        script.unlink(missing_ok=True)
     return 1 if found else 0
 
 

@@ -34,6 +34,7 @@ OPTIONAL_PARTS = {
 }
 # Names the environment does not list but the project still uses by name.
 NOT_INSTALLED = {
+    "conftest": "pytest's per-folder plugin file, tests/conftest.py",
     "tests": "the project's test folder",
     "test": "pytest's name for the same",
     "uv": "the tool that runs every command",

@@ -66,4 +66,6 @@ def test_update_round_trip(tmp_path: Path) -> None:
     assert "## Review cadence" in (project / "docs/project_charter.md").read_text(encoding="utf-8")
     assert json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["commit"] == second
     assert not (project / ".git" / "MERGE_HEAD").exists()
+    assert not list(project.rglob("*.rej")), "cruft writes .cruft.json; the hook leaves it alone"
+    assert "Next:" not in updated.stdout, "no hint naming cruft's temporary folder"
     assert cruft("check", cwd=project).returncode == 0

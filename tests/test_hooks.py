@@ -51,6 +51,13 @@ def test_good_answers_pass() -> None:
         ("package_name", "a" * 41, "at most 40"),
         ("author_email", "not-an-email", "does not look like an e-mail"),
         ("author_email", "a@b", "does not look like an e-mail"),
+        ("author_email", "<a@example.com>", "does not look like an e-mail"),
+        ("author_email", "zoë@example.com", "does not look like an e-mail"),
+        ("author_email", "a..b@example.com", "does not look like an e-mail"),
+        ("author_email", "a,b@example.com", "does not look like an e-mail"),
+        ("package_name", "__main__", "a name Python itself gives modules"),
+        ("package_name", "conftest", "shadow a dependency or tool"),
+        ("package_name", "type", "is a Python keyword"),  # soft, since 3.12
         ("description", "two\nlines", "description holds U+000A"),
         ("project_name", "  ", "project_name must not be empty"),
     ],
@@ -82,7 +89,7 @@ def test_pruning_removes_only_what_other_values_own() -> None:
     ("text", "named"),
     [
         ("A\x00B", "U+0000"),
-        ("A\tB", "U+0009"),
+        ("A\tB", "U+0009 (a tab)"),
         ("A\x85B", "U+0085"),  # C1: next line
         ("A\udcffB", "U+DCFF"),  # a byte the terminal could not decode
         ("A\u202eB", "U+202E (right-to-left override)"),
@@ -126,3 +133,11 @@ def test_every_accepted_code_point_survives_every_file_format() -> None:
             assert [child.type for child in inline.children or []] == ["text"], line[:80]
             assert inline.children
             assert inline.children[0].content == " ".join(text.split())
+
+
+def test_a_derived_name_is_not_refused_twice() -> None:
+    """A slug that is refused makes a package name that would be: one line, about the slug."""
+    found = pre_gen.problems(
+        {**GOOD, "project_slug": "2024-churn", "package_name": "2024_churn"}, RESERVED
+    )
+    assert [line.split()[0] for line in found] == ["project_slug"]

@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -266,15 +267,24 @@ AWKWARD = {
 def cookiecutter_cli(
     *arguments: str, cwd: Path, typed: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the ``cookiecutter`` command on the template as a user would, output captured."""
-    return subprocess.run(
+    """Run the ``cookiecutter`` command on the template as a user would, output captured.
+
+    With a temporary folder of its own, in which no rendered hook may be left.
+    """
+    scratch = cwd / ".scratch"
+    scratch.mkdir(exist_ok=True)
+    result = subprocess.run(
         [sys.executable, "-m", "cookiecutter", str(TEMPLATE), *arguments],
         input=typed,
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, "PWD": str(cwd)},  # as the user's shell sets it
+        env={**os.environ, "PWD": str(cwd), "TMPDIR": str(scratch)},  # PWD as a shell sets it
     )
+    hook_copies = [path.name for path in scratch.glob("*.py")]
+    shutil.rmtree(scratch)  # Jinja's bytecode cache stays behind, on purpose
+    assert hook_copies == [], "the rendered hooks, answers and all, are removed"
+    return result
 
 
 def test_awkward_free_text_bakes_verbatim(bake: Bake) -> None:
@@ -348,6 +358,7 @@ BAD_ANSWERS = [
     (["project_name="], "project_slug"),
     (["project_name=%} {{"], "project_slug"),
     (["project_slug=.."], "project_slug"),
+    (["project_name=" + "Very Long Project Name " * 20], "project_slug"),  # past NAME_MAX
 ]
 
 

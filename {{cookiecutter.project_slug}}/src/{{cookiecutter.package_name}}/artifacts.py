@@ -90,8 +90,8 @@ def as_if_created(path: Path, *, folder: bool = False) -> None:
     """Give ``path`` the mode the user's umask gives a new file or folder.
 
     ``tempfile`` creates its files 0600 and its folders 0700, private to their owner
-    whatever the umask says; a model trained on the host must stay readable by the
-    container's user (the README's ``docker run -v``), as any other file of the user is.
+    whatever the umask says; a model must stay readable by whoever else the user's files
+    are readable by, a container's user or a scheduler's, say.
     """
     path.chmod((0o777 if folder else 0o666) & ~UMASK)
 

@@ -460,7 +460,11 @@ def monitor(
         typer.Option(
             "--input",
             "-i",
+{%- if cookiecutter.serving == "fastapi" %}
             help="Recent rows: CSV, Parquet, the API's log (required).",
+{%- else %}
+            help="Recent rows: a CSV or Parquet file (required).",
+{%- endif %}
             dir_okay=False,
         ),
     ] = None,
