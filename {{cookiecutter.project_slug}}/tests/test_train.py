@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -203,3 +204,21 @@ def test_a_class_the_model_never_saw_is_a_data_error() -> None:
     assert class_codes(pd.Series(["no", "yes", "no"]), ["no", "yes"]).tolist() == [0, 1, 0]
     with pytest.raises(DataError, match="not trained on: maybe"):
         class_codes(pd.Series(["no", "maybe"]), ["no", "yes"])
+
+
+def test_a_run_names_no_home_folder(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data under the user's home, trained from elsewhere: the records say ``~``, not who."""
+    home = tmp_path / "home" / "analyst"
+    data = home / "datasets" / config.data.path.name
+    data.parent.mkdir(parents=True)
+    data.write_bytes(config.data.path.read_bytes())
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    run = train(config.model_copy(update={"data": config.data.model_copy(update={"path": data})}))
+    assert run.metadata["data"]["path"] == f"~/datasets/{data.name}"
+    for path in run.run_dir.iterdir():
+        if path.suffix in (".json", ".yaml", ".md"):
+            assert str(home) not in path.read_text(encoding="utf-8"), path.name

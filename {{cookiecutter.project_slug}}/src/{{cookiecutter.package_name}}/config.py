@@ -22,13 +22,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
     SerializationInfo,
-{%- endif %}
     ValidationError,
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
     field_serializer,
-{%- endif %}
     field_validator,
     model_validator,
 )
@@ -36,7 +32,8 @@ from pydantic import (
 from .errors import ConfigError
 
 DEFAULT_CONFIG = Path("configs/config.yaml")
-# Serialization context for what is written to files and logged: no credentials in it.
+# Serialization context for what is written to files and logged: no credentials in it,
+# no home folder.
 FOR_THE_RECORD = {"for_the_record": True}
 
 # libyaml's C parser and emitter, which PyYAML's wheels include, else the Python ones:
@@ -139,12 +136,32 @@ class CategoricalColumn(Section):
 Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
 
 
+def portable_path(path: Path) -> str:
+    """``path`` as a record may keep it, without naming the user or their machine.
+
+    Relative to the working directory (the project root) when it lies under it, else with
+    the home folder written ``~``; run folders, model cards and MLflow travel further
+    than the machine that trained.
+    """
+    absolute = path.expanduser().absolute()
+    if absolute.is_relative_to(Path.cwd()):
+        return str(absolute.relative_to(Path.cwd()))
+    if absolute.is_relative_to(Path.home()):
+        return str(Path("~") / absolute.relative_to(Path.home()))
+    return str(path)
+
+
 class DataConfig(Section):
     """Where the training data lives and the schema every data entry point enforces."""
 
     path: Path
     target: Column
     features: list[Column] = Field(min_length=1)
+
+    @field_serializer("path")
+    def _portable(self, path: Path, info: SerializationInfo) -> Path | str:
+        """For the record, the data's path loses the user's home and working folder."""
+        return portable_path(path) if (info.context or {}).get("for_the_record") else path
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> DataConfig:

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
-from .config import CV_METRIC, FOR_THE_RECORD, Config, read_yaml_file, write_yaml
+from .config import CV_METRIC, FOR_THE_RECORD, Config, portable_path, read_yaml_file, write_yaml
 from .data import file_sha256, load_dataset
 from .errors import CheckFailedError, ConfigError
 from .features import build_preprocessor
@@ -188,7 +188,7 @@ def train(
         "reference_row": explain.reference_row(train_rows[features], config.data),
         "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
         "data": {
-            "path": str(source),
+            "path": portable_path(Path(source)),
             "sha256": data_sha256,
             "train_rows": len(train_rows),
             "test_rows": len(test_rows),
