@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -98,3 +99,20 @@ def test_predictions_never_replace_their_input(
 def test_no_model_yet(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="run the train command first"):
         predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
+
+
+def test_csv_output_never_hands_a_spreadsheet_a_formula(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Text cells that would run as formulas are quoted in CSV; Parquet keeps them as read."""
+    config, _ = trained
+    notes = ['=HYPERLINK("http://example.com","x")', "+1", "-2", "@SUM(A1)", "plain"]
+    rows = sample.drop(columns=config.data.target.name).head(len(notes))
+    source = tmp_path / "in.csv"
+    rows.assign(note=notes).to_csv(source, index=False)
+    predict_file(config, source, tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as stream:
+        written = list(csv.DictReader(stream))
+    assert [row["note"] for row in written] == [f"'{note}" for note in notes[:4]] + ["plain"]
+    predict_file(config, source, tmp_path / "out.parquet")
+    assert list(read_table(tmp_path / "out.parquet")["note"]) == notes

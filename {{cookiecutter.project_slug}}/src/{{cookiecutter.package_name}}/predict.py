@@ -90,5 +90,31 @@ def predict_file(
     # Scoring an earlier output again replaces its prediction columns instead of doubling them.
     replaced = [column for part in added for column in part.columns if column in frame.columns]
     result = pd.concat([frame.drop(columns=replaced), *added], axis=1)
-    write_table(result, output_path)
+    if output_path.suffix.lower() == ".csv":
+        write_table(without_formulas(result), output_path)
+    else:
+        write_table(result, output_path)
     return result
+
+
+# What a spreadsheet reads as the start of a formula when a cell begins with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula quoted.
+
+    Predictions written as CSV are opened in spreadsheets; a cell such as
+    ``=HYPERLINK(...)`` copied from the input would run there. A leading ``'`` makes it
+    text, as spreadsheets themselves do. Numbers, and Parquet output, are left as they are.
+    """
+    quoted = frame.copy()
+    for name in quoted.columns:
+        column = quoted[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        if risky.any():
+            quoted[name] = column.astype(object).where(~risky, "'" + text)
+    return quoted
