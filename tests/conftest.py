@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,6 +39,30 @@ def load_module(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git with a fixed identity; its output, stripped."""
+    identity = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
+    return subprocess.run(
+        ["git", *identity, *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def template_checkout(destination: Path) -> str:
+    """Copy the template as it is now into a new git repository; return its one commit.
+
+    The copy is what a user would clone: committed, without caches or environments.
+    """
+    shutil.copytree(
+        TEMPLATE,
+        destination,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".nox", "__pycache__", "*_cache"),
+    )
+    git("init", "--quiet", "--initial-branch=main", cwd=destination)
+    git("add", "--all", cwd=destination)
+    git("commit", "--quiet", "-m", "first", cwd=destination)
+    return git("rev-parse", "HEAD", cwd=destination)
 
 
 def pyenv_python_dirs() -> list[str]:

@@ -7,21 +7,14 @@ A baked project records the template's source, commit and answers in `.cruft.jso
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import git, template_checkout
 from cookiecutter.main import cookiecutter
-from matrix import TEMPLATE
 
 CHARTER = "{{cookiecutter.project_slug}}/docs/project_charter.md"
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -35,15 +28,7 @@ def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_update_round_trip(tmp_path: Path) -> None:
     template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE,
-        template,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".nox", "__pycache__", "*_cache"),
-    )
-    git("init", "--quiet", "--initial-branch=main", cwd=template)
-    git("add", "--all", cwd=template)
-    git("commit", "--quiet", "-m", "first", cwd=template)
-    first = git("rev-parse", "HEAD", cwd=template)
+    first = template_checkout(template)
 
     project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
     record = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))

@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from matrix import TEMPLATE
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
+from conftest import git, template_checkout
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +22,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A git checkout of the template as it is now, and the commit it is at."""
     root = tmp_path_factory.mktemp("sources")
     checkout = root / "cookiecutter-mlops"
-    shutil.copytree(
-        TEMPLATE,
-        checkout,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".nox", "__pycache__", "*_cache"),
-    )
-    git("init", "--quiet", "--initial-branch=main", cwd=checkout)
-    git("add", "--all", cwd=checkout)
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "t", cwd=checkout)
+    commit = template_checkout(checkout)
     git("clone", "--quiet", "--bare", str(checkout), str(root / "bare.git"), cwd=root)
     git(
         "archive",
@@ -48,7 +34,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         cwd=checkout,
     )
     (root / "elsewhere").mkdir()
-    return checkout, git("rev-parse", "HEAD", cwd=checkout)
+    return checkout, commit
 
 
 def bake_from(template: str, cwd: Path, output: Path) -> subprocess.CompletedProcess[str]:
