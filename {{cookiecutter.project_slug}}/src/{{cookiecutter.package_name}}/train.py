@@ -71,7 +71,9 @@ def build_estimator(config: Config) -> BaseEstimator:
 def _tuned_hint(config: Config) -> str:
     """Where a parameter may have come from when it was not in ``model.params``."""
     tuned_file = config.model.params_file
-    if tuned_file is None or not tuned_file.is_file() or not read_yaml_file(tuned_file, "file"):
+    if tuned_file is None or not tuned_file.is_file():
+        return ""
+    if not read_yaml_file(tuned_file, "tuned parameters"):
         return ""
     return (
         f" (with the parameters in {tuned_file}, which tune found for the estimator it "
