@@ -32,7 +32,12 @@ OWNED_PATHS: dict[tuple[str, str | bool], list[str]] = {
         "src/{package}/tracking_worker.py",
         "tests/test_tracking.py",
     ],
-    ("serving", "fastapi"): ["src/{package}/api.py", "tests/test_api.py"],
+    ("serving", "fastapi"): [
+        "src/{package}/api.py",
+        "src/{package}/api_guards.py",
+        "src/{package}/api_models.py",
+        "tests/test_api.py",
+    ],
     ("ci", "github"): [".github"],
     ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
     ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore"],

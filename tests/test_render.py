@@ -68,6 +68,7 @@ PACKAGE_FILES = {
     "evaluate.py",
     "explain.py",
     "features.py",
+    "json_lines.py",
     "lineage.py",
     "model_card.py",
     "monitoring.py",
@@ -80,7 +81,12 @@ PACKAGE_FILES = {
 OPTION_FILES: dict[tuple[str, str], set[str]] = {
     ("task", "classification"): {"data/sample/churn.csv"},
     ("task", "regression"): {"data/sample/house_prices.csv"},
-    ("serving", "fastapi"): {"src/{package}/api.py", "tests/test_api.py"},
+    ("serving", "fastapi"): {
+        "src/{package}/api.py",
+        "src/{package}/api_guards.py",
+        "src/{package}/api_models.py",
+        "tests/test_api.py",
+    },
     ("experiment_tracking", "mlflow"): {
         "src/{package}/tracking.py",
         "src/{package}/tracking_worker.py",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from schemathesis.core.result import Ok
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.api_guards import API_KEY_HEADER, API_KEY_VARIABLE
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
@@ -30,6 +32,7 @@ from {{ cookiecutter.package_name }}.config import (
     Config,
     ServingConfig,
 )
+from {{ cookiecutter.package_name }}.errors import ProjectWarning
 
 
 def with_logs(config: Config, root: Path) -> Config:
@@ -57,27 +60,50 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+API_KEY = "test-key-" + "0" * 24
+
+
 @pytest.fixture(scope="module", autouse=True)
 def live_server(
     served: Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``serve`` in a process of its own, started as this module starts.
+    """``serve`` in a process of its own, with an API key, started as this module starts.
 
     It spends seconds importing its libraries before it answers; started first, it does
-    so beside the in-process tests below. ``test_real_server_over_http`` waits for it.
+    so beside the in-process tests below. ``live`` waits for it.
     """
-    config_path = tmp_path_factory.mktemp("live") / "config.yaml"
-    config_path.write_text(yaml.safe_dump(served.model_dump(mode="json")), encoding="utf-8")
+    root = tmp_path_factory.mktemp("live")
+    config_path = root / "config.yaml"
+    config = with_logs(served, root)
+    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
     port = free_port()
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
     server = subprocess.Popen(
         [*command, "-c", str(config_path), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        env={**os.environ, API_KEY_VARIABLE: API_KEY},
     )
     yield server, f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture
+def live(live_server: tuple[subprocess.Popen[bytes], str]) -> httpx2.Client:
+    """A client of the live server, once it is ready, sending the API key."""
+    server, base = live_server
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx2.get(f"{base}/ready", timeout=1).status_code == 200:
+                break
+        except httpx2.TransportError:
+            pass
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.1)
+    return httpx2.Client(base_url=base, headers={API_KEY_HEADER: API_KEY}, timeout=30)
 
 
 def records(sample: pd.DataFrame, config: Config, count: int) -> list[dict[str, Any]]:
@@ -139,22 +165,29 @@ def test_every_prediction_is_logged(
     assert {"time", "inputs", "output", "model_version", "latency_ms"} <= set(logged[0])
 
 
-def test_feedback_needs_a_known_request(
+def test_feedback_is_checked_and_recorded_once(
     client: TestClient, served: Config, sample: pd.DataFrame
 ) -> None:
-    request_id = client.post("/predict", json={"records": records(sample, served, 1)}).json()[
+    request_id = client.post("/predict", json={"records": records(sample, served, 2)}).json()[
         "request_id"
     ]
     actual = sample[served.data.target.name].iloc[0]
     actual = actual if isinstance(actual, str) else float(actual)
-    assert (
-        client.post("/feedback", json={"request_id": request_id, "actual": actual}).status_code
-        == 201
-    )
-    assert request_id in served.serving.feedback_log.read_text(encoding="utf-8")
-    assert (
-        client.post("/feedback", json={"request_id": "nope", "actual": actual}).status_code == 404
-    )
+
+    def send(**changes: Any) -> int:
+        body = {"request_id": request_id, "index": 1, "actual": actual, **changes}
+        return client.post("/feedback", json=body).status_code
+
+    assert send() == 201
+    assert f'"request_id":"{request_id}"' in served.serving.feedback_log.read_text(encoding="utf-8")
+    assert send() == 409  # one outcome per predicted record
+    assert send(index=0) == 201
+    assert send(index=2) == 422  # the request had two records
+    assert send(request_id="0" * 32) == 404
+    assert send(request_id="nope") == 422
+    wrong = "not-a-class" if served.task == "classification" else "not a number"
+    assert send(index=0, actual=wrong) == 422
+    assert send(index=0, extra=1) == 422
 
 
 def test_invalid_requests_get_field_level_422(
@@ -230,23 +263,8 @@ def test_monitor_reads_the_prediction_log(
     assert not report.alert
 
 
-def test_real_server_over_http(
-    live_server: tuple[subprocess.Popen[bytes], str], served: Config, sample: pd.DataFrame
-) -> None:
-    server, base = live_server
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx2.get(f"{base}/ready", timeout=1).status_code == 200:
-                break
-        except httpx2.TransportError:
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.1)
-    response = httpx2.post(
-        f"{base}/predict", json={"records": records(sample, served, 2)}, timeout=10
-    )
+def test_real_server_over_http(live: httpx2.Client, served: Config, sample: pd.DataFrame) -> None:
+    response = live.post("/predict", json={"records": records(sample, served, 2)})
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 2
 
@@ -264,3 +282,184 @@ def test_a_busy_port_is_one_error_line(served: Config, tmp_path: Path) -> None:
         1,
         f"error: cannot serve on 127.0.0.1:{port}: Address already in use\n",
     )
+
+
+def free_text_column(config: Config) -> str:
+    """A text feature without an allowed list: where a request could put anything."""
+    for column in config.data.features:
+        if isinstance(column, CategoricalColumn) and not column.allowed:
+            return column.name
+    pytest.skip("every text feature has an allowed list in this config")
+
+
+def numeric_column(config: Config) -> str:
+    return next(column.name for column in config.data.features if column.type == "numeric")
+
+
+def test_the_api_key_guards_all_but_health_and_ready(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    body = {"records": records(sample, served, 1)}
+    anonymous = httpx2.Client(base_url=live.base_url, timeout=30)
+    assert anonymous.post("/predict", json=body).status_code == 401
+    assert (
+        anonymous.post("/predict", json=body, headers={API_KEY_HEADER: "wrong"}).status_code == 401
+    )
+    assert anonymous.get("/metadata").status_code == 401
+    assert anonymous.post("/feedback", json={}).status_code == 401
+    assert anonymous.get("/health").status_code == 200
+    assert anonymous.get("/ready").status_code == 200
+    assert live.post("/predict", json=body).status_code == 200
+
+
+def test_oversized_bodies_get_413_declared_or_streamed(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    row = records(sample, served, 1)[0]
+    huge = json.dumps({"records": [row] * 20_000}).encode()  # several times the limit
+    assert len(huge) > served.serving.max_request_bytes
+    assert live.post("/predict", content=huge).status_code == 413
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: the size shows only as it arrives
+        yield from (huge[start : start + 65_536] for start in range(0, len(huge), 65_536))
+
+    assert live.post("/predict", content=streamed()).status_code == 413
+    assert live.post("/predict", json={"records": [row]}).status_code == 200
+
+
+def test_hostile_values_get_a_brief_422(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    """Non-finite numbers, over-long and broken text: 422 naming the field, never echoing it."""
+    row = records(sample, served, 1)[0]
+    template = json.dumps({"records": [{**row, "PLACE": 0}]})
+    text, number = free_text_column(served), numeric_column(served)
+    long_value = "x" * (served.serving.max_text_length + 1)
+    bodies = {
+        "NaN": template.replace('"PLACE": 0', f'"{number}": NaN'),
+        "Infinity": template.replace('"PLACE": 0', f'"{number}": -Infinity'),
+        "1e400": template.replace('"PLACE": 0', f'"{number}": 1e400'),
+        "surrogate": template.replace('"PLACE": 0', f'"{text}": "\\ud800"'),
+        "surrogate key": template.replace('"PLACE": 0', '"\\ud800": 1'),
+        "long text": template.replace('"PLACE": 0', f'"{text}": "{long_value}"'),
+        "long key": template.replace('"PLACE": 0', f'"{"k" * 100_000}": 1'),
+    }
+    for case, body in bodies.items():
+        response = live.post(
+            "/predict", content=body.encode(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, (case, response.text[:500])
+        assert len(response.content) < 2_000, case  # the refused value is not sent back
+        assert response.json()["detail"][0]["loc"][:3] == ["body", "records", 0], case
+
+
+def test_a_400_record_422_stays_small(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    number = numeric_column(served)
+    rows = [{**row, number: "x" * 100} for row in records(sample, served, 400)]
+    response = live.post("/predict", json={"records": rows})
+    assert response.status_code == 422
+    assert len(response.json()["detail"]) == 400
+    assert "x" * 100 not in response.text
+
+
+def test_hostile_feedback_gets_4xx(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    request_id = live.post("/predict", json={"records": records(sample, served, 1)}).json()[
+        "request_id"
+    ]
+    bodies = [
+        {"request_id": "f" * 20_000_000, "actual": 1},
+        {"request_id": request_id, "index": -1, "actual": 1},
+        {"request_id": request_id, "index": 10**30, "actual": 1},
+        {"request_id": request_id, "actual": "y" * 1_000},
+        {"request_id": request_id, "actual": None},
+    ]
+    for body in bodies:
+        response = live.post("/feedback", json=body)
+        assert 400 <= response.status_code < 500, response.text[:500]
+        assert len(response.content) < 2_000
+    nan = json.dumps({"request_id": request_id, "actual": float("nan")}).encode()
+    response = live.post("/feedback", content=nan, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "NaN" not in served.serving.feedback_log.read_text(encoding="utf-8")
+
+
+@pytest.mark.filterwarnings(
+    "ignore::{{ cookiecutter.package_name }}.errors.ProjectWarning",  # a restart warns again
+)
+def test_a_torn_log_line_is_skipped_and_never_glued(
+    served: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A crash cut the last line short: the server still starts, serves and takes feedback,
+    and monitor reads the log, warning about the one line it skips."""
+    config = with_logs(served, tmp_path)
+    with TestClient(create_app(config)) as first:
+        first.post("/predict", json={"records": records(sample, config, 50)})
+    log = config.serving.prediction_log
+    log.write_bytes(log.read_bytes() + b'{"time": "2026-01-01", "request_id": "ab')
+    with (
+        pytest.warns(ProjectWarning, match="not a whole JSON record"),
+        TestClient(create_app(config)) as restarted,
+    ):
+        answer = restarted.post("/predict", json={"records": records(sample, config, 1)})
+    request_id = answer.json()["request_id"]
+    lines = log.read_bytes().splitlines()
+    assert json.loads(lines[-1])["request_id"] == request_id  # whole, on a line of its own
+    with TestClient(create_app(config)) as again:
+        body = {"request_id": request_id, "actual": records_target(sample, config)}
+        assert again.post("/feedback", json=body).status_code == 201
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["monitor", "-c", str(config_path), "-i", str(log), "-d", str(tmp_path / "drift")]
+    )
+    assert result.exit_code in (0, 3), result.output
+    assert f"warning: {log}:51: not a whole JSON record (cut short?); skipped" in result.output
+    assert "Traceback" not in result.output
+
+
+def records_target(sample: pd.DataFrame, config: Config) -> float | str:
+    actual = sample[config.data.target.name].iloc[0]
+    return actual if isinstance(actual, str) else float(actual)
+
+
+def test_logs_rotate_and_monitor_reads_across(
+    served: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    from {{ cookiecutter.package_name }}.data import read_table
+    from {{ cookiecutter.package_name }}.json_lines import rotated_files
+
+    config = with_logs(served, tmp_path)
+    serving = config.serving.model_copy(update={"log_rotate_bytes": 20_000, "log_keep": 3})
+    config = config.model_copy(update={"serving": serving})
+    log = config.serving.prediction_log
+    with TestClient(create_app(config)) as rotating:
+        for _ in range(30):
+            rotating.post("/predict", json={"records": records(sample, config, 10)})
+            assert log.stat().st_size <= 20_000
+    kept = rotated_files(log)
+    assert len(kept) == 3  # the older ones were deleted
+    logged = sum(len(path.read_bytes().splitlines()) for path in [*kept, log])
+    assert len(read_table(log)) == logged > log.read_bytes().count(b"\n")  # what monitor reads
+
+
+def test_an_unloadable_model_is_a_503_that_says_why(
+    trained: tuple[Config, TrainingRun], tmp_path: Path
+) -> None:
+    import shutil
+
+    config, run = trained
+    models = tmp_path / "models"
+    shutil.copytree(config.paths.models, models, symlinks=True)
+    (models / "runs" / run.run_id / "model.pkl").write_bytes(b"not the model that was trained")
+    broken = with_logs(config, tmp_path).model_copy(
+        update={"paths": config.paths.model_copy(update={"models": models})}
+    )
+    with TestClient(create_app(broken)) as client:
+        assert client.get("/health").status_code == 200
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert "refusing to unpickle" in ready.json()["detail"]

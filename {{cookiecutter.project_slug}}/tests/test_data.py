@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.data import (
     validate,
     write_table,
 )
-from {{ cookiecutter.package_name }}.errors import DataError
+from {{ cookiecutter.package_name }}.errors import DataError, ProjectWarning
 
 
 def first(config: Config, kind: type) -> str:
@@ -131,3 +131,16 @@ def test_parquet_round_trip(config: Config, sample: pd.DataFrame, tmp_path: Path
     write_table(sample, path)
     assert load_dataset(config.data, path).shape[0] == len(sample)
     assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_json_lines_skip_a_torn_line_with_a_warning(tmp_path: Path) -> None:
+    """A log whose writer was killed mid-line still reads: every whole record, one warning."""
+    log = tmp_path / "rows.jsonl"
+    log.write_text('{"a": 1}\n{"a": 2, "b\n{"a": 3}\n[4]\n', encoding="utf-8")
+    with pytest.warns(ProjectWarning) as warned:
+        frame = read_table(log)
+    assert frame["a"].tolist() == [1, 3]
+    assert [str(warning.message) for warning in warned] == [
+        f"{log}:2: not a whole JSON record (cut short?); skipped",
+        f"{log}:4: not a whole JSON record (cut short?); skipped",
+    ]

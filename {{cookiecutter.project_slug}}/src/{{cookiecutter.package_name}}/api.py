@@ -1,114 +1,41 @@
 """The online prediction API: the saved pipeline behind FastAPI, loaded once per process.
 
-Request and response models are built from the data schema in the config, so the
-OpenAPI docs (``/docs``) list every column with its type and allowed values, and a bad
-request gets a 422 naming the field. The request model carries every check of the data
-schema, so valid records go straight to the same pipeline as batch prediction. Every
-prediction is appended to a JSON-lines log that ``monitor`` can read, and ``/feedback``
-records the true outcome for a request.
+The request models (``api_models``) carry every check of the data schema, so valid
+records go straight to the same pipeline as batch prediction; ``api_guards`` bounds the
+requests and, when a key is set, demands it. Every prediction is appended to a
+JSON-lines log that ``monitor`` reads, and ``/feedback`` records the true outcome of
+one predicted record, once.
 """
 
-import contextlib
-import json
-import os
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, create_model
-from pydantic_core import to_json
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from . import __version__
+from .api_guards import (
+    UNPROCESSABLE,
+    BodySizeLimit,
+    api_key_check,
+    brief_validation_errors,
+    configured_api_key,
+)
+from .api_models import Prediction, PredictionResponse, feedback_model, request_model
 from .artifacts import SavedModel
-from .config import CategoricalColumn, Column, Config
+from .config import Config
 from .data import frame_from_records
-from .errors import ModelNotFoundError
+from .errors import ProjectError
+from .json_lines import JsonLinesLog, read_entries
 from .predict import MODEL_VERSION, load_for_inference, predict_features
 
-
-class JsonLinesLog:
-    """Append-only JSON-lines file, safe to share between the server's threads.
-
-    ``knows`` reads only what was appended since it last looked, so checking a feedback
-    against a long prediction log costs the new lines, not the whole file; lines other
-    processes (more server workers) append are seen too.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._request_ids: set[str] = set()
-        self._read_up_to = 0
-
-    def append(self, entries: list[dict[str, Any]]) -> None:
-        lines = b"".join(to_json(entry) + b"\n" for entry in entries)
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as stream:
-                stream.write(lines)
-
-    def knows(self, request_id: str) -> bool:
-        """Whether an entry with this ``request_id`` has been logged."""
-        with self._lock:
-            if request_id in self._request_ids:
-                return True
-            if not self.path.is_file():
-                return False
-            with self.path.open("rb") as stream:
-                if stream.seek(0, os.SEEK_END) < self._read_up_to:  # the log was replaced
-                    self._request_ids.clear()
-                    self._read_up_to = 0
-                stream.seek(self._read_up_to)
-                appended = stream.read()
-            complete = appended[: appended.rfind(b"\n") + 1]  # a line being written waits
-            self._read_up_to += len(complete)
-            for line in complete.splitlines():
-                with contextlib.suppress(ValueError, KeyError, TypeError):
-                    self._request_ids.add(json.loads(line)["request_id"])
-            return request_id in self._request_ids
-
-
-def _field(column: Column) -> tuple[Any, Any]:
-    if isinstance(column, CategoricalColumn):
-        annotation: Any = Literal[tuple(column.allowed)] if column.allowed else str
-        constraints: dict[str, Any] = {}
-    else:
-        annotation = float
-        constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False}
-    if column.nullable:
-        return annotation | None, Field(default=None, **constraints)
-    return annotation, Field(..., **constraints)
-
-
-def record_model(config: Config) -> type[BaseModel]:
-    """A pydantic model with one field per configured feature."""
-    fields = {column.name: _field(column) for column in config.data.features}
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        "Record", __config__=ConfigDict(extra="forbid"), **fields
-    )
-
-
-class Prediction(BaseModel):
-    prediction: float | str
-    probabilities: dict[str, float] | None = None
-
-
-class PredictionResponse(BaseModel):
-    request_id: str
-    model_version: str
-    predictions: list[Prediction]
-
-
-class Feedback(BaseModel):
-    request_id: str
-    index: int = Field(default=0, ge=0, description="Position of the record in the request.")
-    actual: float | str = Field(description="The true outcome, once known.")
+NO_MODEL = "no trained model: run train first"
 
 
 class PredictionService:
@@ -117,27 +44,40 @@ class PredictionService:
     The request model has already checked every field against the schema (types,
     allowed values, ranges, missing values), so records go straight to the model, as
     a frame typed like a validated one: no second pass of the schema checks per request.
+    Which requests were served, with how many records, and which records already have
+    feedback are kept in memory, read from the logs once at start-up.
     """
 
     def __init__(self, config: Config, reference: str | None) -> None:
         self.config = config
         self.reference = reference
         self.saved: SavedModel | None = None
-        self.predictions_log = JsonLinesLog(config.serving.prediction_log)
-        self.feedback_log = JsonLinesLog(config.serving.feedback_log)
+        self.unavailable = NO_MODEL
+        serving = config.serving
+        limits = {"rotate_bytes": serving.log_rotate_bytes, "keep": serving.log_keep}
+        self.predictions_log = JsonLinesLog(serving.prediction_log, **limits)
+        self.feedback_log = JsonLinesLog(serving.feedback_log, **limits)
+        self._records_in_request: dict[str, int] = {}
+        self._with_feedback: set[tuple[str, int]] = set()
+        self._feedback_lock = threading.Lock()
 
     def load(self) -> None:
         """Load the model once, at start-up; without one the API answers 503 until restarted."""
         try:
             self.saved = load_for_inference(self.config, self.reference)
-        except ModelNotFoundError:
-            self.saved = None
+        except ProjectError as error:
+            self.saved, self.unavailable = None, str(error)
+        for entry in read_entries(self.predictions_log.path):
+            request_id, index = entry.get("request_id"), entry.get("index")
+            if isinstance(request_id, str) and isinstance(index, int):
+                known = self._records_in_request.get(request_id, 0)
+                self._records_in_request[request_id] = max(known, index + 1)
+        for entry in read_entries(self.feedback_log.path):
+            self._with_feedback.add((entry.get("request_id"), entry.get("index")))  # type: ignore[arg-type]
 
     def require(self) -> SavedModel:
         if self.saved is None:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "no trained model: run train first"
-            )
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, self.unavailable)
         return self.saved
 
     def predict(self, records: list[BaseModel]) -> PredictionResponse:
@@ -175,31 +115,46 @@ class PredictionService:
                 for index, (row, prediction) in enumerate(zip(rows, predictions, strict=True))
             ]
         )
+        self._records_in_request[request_id] = len(rows)
         return PredictionResponse(
             request_id=request_id, model_version=saved.version, predictions=predictions
         )
 
-    def record_feedback(self, item: Feedback) -> None:
-        if not self.predictions_log.knows(item.request_id):
+    def record_feedback(self, request_id: str, index: int, actual: float | str) -> None:
+        """Log the true outcome of record ``index`` of a served request, once."""
+        records = self._records_in_request.get(request_id)
+        if records is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown request_id {request_id}")
+        if index >= records:
             raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"unknown request_id {item.request_id!r}"
+                UNPROCESSABLE,
+                [
+                    {
+                        "loc": ["body", "index"],
+                        "msg": f"request {request_id} had {records} record(s): index "
+                        f"goes from 0 to {records - 1}",
+                        "type": "index_out_of_range",
+                    }
+                ],
             )
-        self.feedback_log.append([{"time": datetime.now(UTC).isoformat(), **item.model_dump()}])
-
-
-def request_model(config: Config) -> type[BaseModel]:
-    """The body of ``/predict``: a bounded list of records, each checked field by field."""
-    record = record_model(config)
-    return create_model(
-        "PredictionRequest",
-        records=(list[record], Field(min_length=1, max_length=config.serving.max_batch)),  # type: ignore[valid-type]
-    )
+        with self._feedback_lock:
+            if (request_id, index) in self._with_feedback:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT,
+                    f"feedback for record {index} of request {request_id} is already recorded",
+                )
+            entry = {"request_id": request_id, "index": index, "actual": actual}
+            self.feedback_log.append([{"time": datetime.now(UTC).isoformat(), **entry}])
+            self._with_feedback.add((request_id, index))
 
 
 def create_app(config: Config, model: str | None = None) -> FastAPI:
     """The API for ``config``; ``model`` picks a run (default: the latest good one)."""
     service = PredictionService(config, model)
-    PredictionRequest = request_model(config)  # noqa: N806 - a class, built at run time
+    PredictionRequest = request_model(config)  # noqa: N806 - classes, built at run time
+    Feedback = feedback_model(config)  # noqa: N806
+    api_key = configured_api_key()
+    guarded = [Depends(api_key_check(api_key))] if api_key else []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -211,7 +166,9 @@ def create_app(config: Config, model: str | None = None) -> FastAPI:
         description={{ cookiecutter.description | python_string }},
         version=__version__,
         lifespan=lifespan,
+        exception_handlers={RequestValidationError: brief_validation_errors},
     )
+    app.add_middleware(BodySizeLimit, limit=config.serving.max_request_bytes)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
@@ -220,10 +177,10 @@ def create_app(config: Config, model: str | None = None) -> FastAPI:
 
     @app.get("/ready", tags=["operations"])
     def ready() -> dict[str, str]:
-        """Readiness: a model is loaded and predictions can be served."""
+        """Readiness: a model is loaded and predictions can be served; if not, 503 says why."""
         return {"status": "ready", "model_version": service.require().version}
 
-    @app.get("/metadata", tags=["operations"])
+    @app.get("/metadata", tags=["operations"], dependencies=guarded)
     def metadata() -> dict[str, Any]:
         """The served model's version, metrics and input schema."""
         saved = service.require()
@@ -238,15 +195,20 @@ def create_app(config: Config, model: str | None = None) -> FastAPI:
 
     # A coroutine, so requests skip the thread pool: the prediction holds the GIL either way,
     # and handing it to a thread costs more than the work for small requests.
-    @app.post("/predict", tags=["model"])
+    @app.post("/predict", tags=["model"], dependencies=guarded)
     async def predict(request: PredictionRequest) -> PredictionResponse:  # type: ignore[valid-type]
         """Predict one or many records; the response names the model version."""
         return service.predict(request.records)  # type: ignore[attr-defined]
 
-    @app.post("/feedback", status_code=status.HTTP_201_CREATED, tags=["model"])
-    def feedback(item: Feedback) -> dict[str, str]:
-        """Record the true outcome of an earlier prediction, for monitoring performance."""
-        service.record_feedback(item)
+    @app.post(
+        "/feedback", status_code=status.HTTP_201_CREATED, tags=["model"], dependencies=guarded
+    )
+    def feedback(item: Feedback) -> dict[str, str]:  # type: ignore[valid-type]
+        """Record the true outcome of one predicted record, for monitoring performance.
+
+        404: unknown request_id; 409: this record's outcome is already recorded.
+        """
+        service.record_feedback(item.request_id, item.index, item.actual)  # type: ignore[attr-defined]
         return {"status": "recorded"}
 
     return app

@@ -36,7 +36,7 @@ from typing import {{ 'TYPE_CHECKING, ' if cookiecutter.experiment_tracking == '
 
 import typer
 
-from .errors import ProjectError
+from .errors import ProjectError, ProjectWarning
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def command(function: Callable[..., Any]) -> Callable[..., Any]:
         with contextlib.ExitStack() as stack:
             if not (kwargs["verbose"] or VERBOSE_BEFORE_THE_COMMAND.get()):
                 stack.enter_context(quiet_libraries())
+            stack.enter_context(own_warnings_as_lines())
             try:
                 return function(*args, **kwargs)
             except ProjectError as error:
@@ -170,6 +171,28 @@ def quiet_libraries() -> Iterator[None]:
             else:
                 os.environ[name] = value
 {%- endif %}
+
+
+@contextlib.contextmanager
+def own_warnings_as_lines() -> Iterator[None]:
+    """Print the project's own warnings (a skipped log line, say) as ``warning:`` lines.
+
+    They are about the user's files, so they show with or without ``--verbose``.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", category=ProjectWarning)
+        show_others = warnings.showwarning
+
+        def show(
+            message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+        ) -> None:
+            if issubclass(category, ProjectWarning):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                show_others(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
 
 
 @contextlib.contextmanager

@@ -280,13 +280,17 @@ class MonitoringConfig(Section):
 {% if cookiecutter.serving == "fastapi" %}
 
 class ServingConfig(Section):
-    """The API: where it listens and where it logs predictions and feedback."""
+    """The API: where it listens, what it accepts, and where it logs predictions and feedback."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     prediction_log: Path = Path("logs/predictions.jsonl")
     feedback_log: Path = Path("logs/feedback.jsonl")
-    max_batch: int = Field(default=1000, ge=1)
+    max_batch: int = Field(default=1000, ge=1)  # records in one request
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)  # a request body, larger: 413
+    max_text_length: int = Field(default=200, ge=1)  # characters in one free-text field
+    log_rotate_bytes: int = Field(default=100_000_000, ge=1_000)  # a log's size before rotating
+    log_keep: int = Field(default=10, ge=1)  # rotated files kept per log; older ones go
 {% endif %}
 
 class Config(Section):

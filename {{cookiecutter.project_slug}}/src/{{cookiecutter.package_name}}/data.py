@@ -21,14 +21,19 @@ import pandera.pandas as pa
 from .artifacts import as_if_created
 from .config import CategoricalColumn, Column, DataConfig
 from .errors import DataError
+from .json_lines import read_entries
 
 
 def read_json_lines(path: Path) -> pd.DataFrame:
-    """JSON lines, one record per line; a prediction log's ``inputs`` become the columns."""
-    frame = pd.read_json(path, lines=True)
-    if "inputs" in frame.columns:
-        frame = pd.json_normalize(frame["inputs"].tolist())
-    return frame
+    """JSON lines, one record per line; a prediction log's ``inputs`` become the columns.
+
+    A log's rotated files are read too, and a line cut short by a crash is skipped with
+    a warning (see ``json_lines``).
+    """
+    entries = list(read_entries(path))
+    if entries and all(isinstance(entry.get("inputs"), dict) for entry in entries):
+        return pd.json_normalize([entry["inputs"] for entry in entries])
+    return pd.DataFrame.from_records(entries)
 
 
 READERS: dict[str, Callable[[Path], pd.DataFrame]] = {

@@ -27,3 +27,10 @@ class CheckFailedError(ProjectError):
     """A quality gate or a drift check did not pass; the run itself worked."""
 
     exit_code = 3
+
+
+class ProjectWarning(UserWarning):
+    """Something the user should know that did not stop the command (a skipped log line).
+
+    The CLI prints each as one ``warning:`` line, with or without ``--verbose``.
+    """

@@ -1,0 +1,84 @@
+"""The API's request and response bodies, built from the data schema in the config.
+
+Every check of the schema is a check of the request model, so the OpenAPI docs
+(``/docs``) list each column with its type, range and allowed values, a bad request gets
+a 422 naming the field, and valid records go straight to the model. The models also
+bound what a request can make the server hold or log: free text has a maximum length,
+numbers must be finite, and text must be valid Unicode.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from .config import CategoricalColumn, Column, Config
+
+REQUEST_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+def _whole_unicode(text: str) -> str:
+    """Refuse a lone surrogate (``"\\ud800"`` in JSON): it cannot be logged or written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode (holds a lone surrogate)") from None
+    return text
+
+
+def _field(column: Column, config: Config, *, required: bool = False) -> tuple[Any, Any]:
+    """The annotation and ``Field`` that check one value of ``column``."""
+    if isinstance(column, CategoricalColumn):
+        constraints: dict[str, Any] = {}
+        if column.allowed:
+            annotation: Any = Literal[tuple(column.allowed)]
+        else:
+            annotation = Annotated[
+                str,
+                StringConstraints(max_length=config.serving.max_text_length),
+                AfterValidator(_whole_unicode),
+            ]
+    else:
+        annotation = float
+        constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False}
+    if column.nullable and not required:
+        return annotation | None, Field(default=None, **constraints)
+    return annotation, Field(..., **constraints)
+
+
+def record_model(config: Config) -> type[BaseModel]:
+    """A pydantic model with one field per configured feature."""
+    fields = {column.name: _field(column, config) for column in config.data.features}
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "Record", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+def request_model(config: Config) -> type[BaseModel]:
+    """The body of ``/predict``: a bounded list of records, each checked field by field."""
+    record = record_model(config)
+    return create_model(
+        "PredictionRequest",
+        records=(list[record], Field(min_length=1, max_length=config.serving.max_batch)),  # type: ignore[valid-type]
+    )
+
+
+def feedback_model(config: Config) -> type[BaseModel]:
+    """The body of ``/feedback``: which prediction, and its true outcome, typed like the target."""
+    return create_model(
+        "Feedback",
+        __config__=ConfigDict(extra="forbid"),
+        request_id=(str, Field(pattern=REQUEST_ID_PATTERN, description="From /predict.")),
+        index=(int, Field(default=0, ge=0, description="Position of the record in the request.")),
+        actual=_field(config.data.target, config, required=True),
+    )
+
+
+class Prediction(BaseModel):
+    prediction: float | str
+    probabilities: dict[str, float] | None = None
+
+
+class PredictionResponse(BaseModel):
+    request_id: str
+    model_version: str
+    predictions: list[Prediction]
