@@ -8,17 +8,20 @@ import pickle
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from {{ cookiecutter.package_name }}.artifacts import (
     METADATA_FILE,
+    METADATA_HASH,
     MODEL_FILE,
     MODEL_HASH,
     UMASK,
     TrainingRun,
     load_run,
     save_model,
+    sealed,
 )
 from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
@@ -41,8 +44,13 @@ def run_copy(trained: tuple[Config, TrainingRun], tmp_path: Path) -> Path:
     return Path(shutil.copytree(run.run_dir, tmp_path / run.run_id))
 
 
-def _recorded_hash(run_dir: Path) -> str:
-    return str(json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))[MODEL_HASH])
+def _metadata(run_dir: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _write_metadata(run_dir: Path, metadata: dict[str, Any]) -> None:
+    (run_dir / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
 
 
 def test_untouched_run_loads(run_copy: Path) -> None:
@@ -74,10 +82,32 @@ def test_hostile_pickle_is_never_run(run_copy: Path, tmp_path: Path) -> None:
 
 
 def test_run_without_a_recorded_hash_is_refused(run_copy: Path) -> None:
-    metadata = json.loads((run_copy / METADATA_FILE).read_text(encoding="utf-8"))
+    metadata = _metadata(run_copy)
     del metadata[MODEL_HASH]
-    (run_copy / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    _write_metadata(run_copy, sealed(metadata))
     with pytest.raises(ModelNotFoundError, match=f"no {MODEL_HASH} recorded"):
+        load_run(run_copy.parent, str(run_copy))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"run_id": "20990101T000000Z-forged"},  # the version label the API reports
+        {"metrics": {"roc_auc": 1.0, "r2": 1.0}},
+        {"created_at": "1999-12-31T23:59:59+00:00"},
+    ],
+)
+def test_edited_metadata_is_refused(run_copy: Path, change: dict[str, Any]) -> None:
+    _write_metadata(run_copy, {**_metadata(run_copy), **change})
+    with pytest.raises(ModelNotFoundError, match=rf"changed since training .its {METADATA_HASH}"):
+        load_run(run_copy.parent, str(run_copy))
+
+
+def test_metadata_without_its_hash_is_refused(run_copy: Path) -> None:
+    metadata = _metadata(run_copy)
+    del metadata[METADATA_HASH]
+    _write_metadata(run_copy, metadata)
+    with pytest.raises(ModelNotFoundError, match=rf"no {METADATA_HASH} recorded .* train again"):
         load_run(run_copy.parent, str(run_copy))
 
 
@@ -96,16 +126,44 @@ def test_an_unreadable_latest_pointer_is_one_clear_error(tmp_path: Path) -> None
 
 def test_hash_from_elsewhere_overrides_the_folder(run_copy: Path, tmp_path: Path) -> None:
     """A folder whose model and metadata were both replaced fails against the registry's hash."""
-    original = _recorded_hash(run_copy)
+    metadata = _metadata(run_copy)
     marker = tmp_path / "code-ran"
     forged_hash = save_model(_Payload(marker), run_copy / MODEL_FILE)
-    metadata = json.loads((run_copy / METADATA_FILE).read_text(encoding="utf-8"))
-    (run_copy / METADATA_FILE).write_text(
-        json.dumps({**metadata, MODEL_HASH: forged_hash}), encoding="utf-8"
-    )
+    _write_metadata(run_copy, sealed({**metadata, MODEL_HASH: forged_hash}))
     with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
-        load_run(run_copy.parent, str(run_copy), expected_sha256=original)
+        load_run(run_copy.parent, str(run_copy), expected_sha256=metadata[MODEL_HASH])
+    with pytest.raises(ModelNotFoundError, match="changed since training"):
+        load_run(
+            run_copy.parent,
+            str(run_copy),
+            expected_sha256=metadata[MODEL_HASH],
+            expected_metadata_sha256=metadata[METADATA_HASH],
+        )
     assert not marker.exists()
+
+
+def outside_references(run_copy: Path, models: Path) -> dict[str, str]:
+    """Ways to name ``run_copy`` from a models folder it is not in."""
+    (models / "runs").mkdir(parents=True)
+    (models / "runs" / "linked").symlink_to(run_copy, target_is_directory=True)
+    relative = os.path.relpath(run_copy, models / "runs")
+    return {"absolute": str(run_copy), "dotdot": relative, "symlink": "linked"}
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "latest"])
+def test_models_outside_the_models_folder_need_the_opt_in(
+    run_copy: Path, tmp_path: Path, how: str
+) -> None:
+    models = tmp_path / "elsewhere" / "models"
+    references = outside_references(run_copy, models)
+    reference: str | None = references.get(how)
+    if how == "latest":
+        (models / "latest").write_text(references["dotdot"] + "\n", encoding="utf-8")
+    with pytest.raises(
+        ModelNotFoundError, match=r"outside .*\(--allow-external-model loads it anyway\)"
+    ):
+        load_run(models, reference)
+    assert load_run(models, reference, allow_external=True).version == run_copy.name
 
 
 def test_what_a_run_writes_follows_the_umask(trained: tuple[Config, TrainingRun]) -> None:

@@ -90,7 +90,7 @@ def test_train_predict_evaluate_end_to_end(
     trained = runner.invoke(app, ["train", "--config", str(config_path)])
     assert trained.exit_code == 0, trained.output
     assert "model card" in trained.output
-    pipeline = tmp_path / "pipeline"
+    pipeline = config.paths.models / "pipeline"
     for _ in range(2):  # the copy a pipeline tracks: made, then replaced by the next run
         copied = runner.invoke(app, ["train", "-c", str(config_path), "-d", str(pipeline)])
         assert copied.exit_code == 0, copied.output
@@ -98,7 +98,8 @@ def test_train_predict_evaluate_end_to_end(
         metadata = json.loads((pipeline / "metadata.json").read_text(encoding="utf-8"))
         assert metadata["run_id"] == (config.paths.models / "latest").read_text().strip()
     assert len(list((config.paths.models / "runs").iterdir())) == 3, "every run is kept"
-    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
+    models = config.paths.models
+    assert sorted(path.name for path in models.iterdir() if path.name.startswith(".")) == []
 
     rows = tmp_path / "rows.csv"
     sample.drop(columns=config.data.target.name).head(10).to_csv(rows, index=False)
@@ -262,3 +263,21 @@ def test_verbose_before_the_command_still_works_with_a_note(config: Config, tmp_
     result = runner.invoke(app, ["-v", "validate", "-c", str(write(config, tmp_path))])
     assert result.exit_code == 0
     assert result.stderr.startswith("note: -v now goes after the command")
+
+
+def test_a_model_outside_the_models_folder_needs_the_opt_in(
+    trained: tuple[Config, TrainingRun], config: Config, tmp_path: Path
+) -> None:
+    """``config`` has a models folder of its own; the trained run lies outside it."""
+    _, run = trained
+    config_path = write(config, tmp_path)
+    scored = tmp_path / "scored.csv"
+    command = ["predict", "-c", str(config_path), "-i", str(config.data.path), "-o", str(scored)]
+    refused = runner.invoke(app, [*command, "--model", str(run.run_dir)])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"error: {run.run_dir}: outside {config.paths.models}")
+    assert len(refused.output.splitlines()) == 1
+    assert not scored.exists()
+    allowed = runner.invoke(app, [*command, "--model", str(run.run_dir), "--allow-external-model"])
+    assert allowed.exit_code == 0, allowed.output
+    assert scored.is_file()

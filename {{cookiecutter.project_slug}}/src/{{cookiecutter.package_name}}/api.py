@@ -48,9 +48,12 @@ class PredictionService:
     feedback are kept in memory, read from the logs once at start-up.
     """
 
-    def __init__(self, config: Config, reference: str | None) -> None:
+    def __init__(
+        self, config: Config, reference: str | None, *, allow_external_model: bool = False
+    ) -> None:
         self.config = config
         self.reference = reference
+        self.allow_external_model = allow_external_model
         self.saved: SavedModel | None = None
         self.unavailable = NO_MODEL
         serving = config.serving
@@ -64,7 +67,9 @@ class PredictionService:
     def load(self) -> None:
         """Load the model once, at start-up; without one the API answers 503 until restarted."""
         try:
-            self.saved = load_for_inference(self.config, self.reference)
+            self.saved = load_for_inference(
+                self.config, self.reference, allow_external=self.allow_external_model
+            )
         except ProjectError as error:
             self.saved, self.unavailable = None, str(error)
         for entry in read_entries(self.predictions_log.path):
@@ -148,9 +153,11 @@ class PredictionService:
             self._with_feedback.add((request_id, index))
 
 
-def create_app(config: Config, model: str | None = None) -> FastAPI:
+def create_app(
+    config: Config, model: str | None = None, *, allow_external_model: bool = False
+) -> FastAPI:
     """The API for ``config``; ``model`` picks a run (default: the latest good one)."""
-    service = PredictionService(config, model)
+    service = PredictionService(config, model, allow_external_model=allow_external_model)
     PredictionRequest = request_model(config)  # noqa: N806 - classes, built at run time
     Feedback = feedback_model(config)  # noqa: N806
     api_key = configured_api_key()

@@ -34,6 +34,9 @@ from .errors import ModelNotFoundError, ProjectError
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
 MODEL_HASH = "model_sha256"  # the metadata key holding the model file's SHA-256
+# The metadata key holding the SHA-256 of all the other keys, the model's hash among them:
+# the version label, metrics and schema a load trusts are covered as the model is.
+METADATA_HASH = "metadata_sha256"
 COPY_MARKER = ".run-copy"  # marks a folder that train --output-dir may replace
 EXAMPLE_ROWS = 3  # held-out rows saved with a logged model as its input example
 
@@ -208,44 +211,94 @@ def load_model(path: Path, expected_sha256: str) -> Any:
     return pickle.loads(content)  # noqa: S301 - the bytes match the recorded hash
 
 
+def metadata_sha256(metadata: dict[str, Any]) -> str:
+    """The SHA-256 of ``metadata`` without its own hash, as ``write_json`` writes it."""
+    covered = {key: value for key, value in metadata.items() if key != METADATA_HASH}
+    canonical = json.dumps(covered, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def sealed(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` as JSON will read it back, with its hash added under ``METADATA_HASH``."""
+    plain: dict[str, Any] = json.loads(json.dumps(metadata, default=str))
+    return {**plain, METADATA_HASH: metadata_sha256(plain)}
+
+
 def mark_latest(models_dir: Path, run_id: str) -> None:
     atomic_write_text(models_dir / "latest", run_id + "\n")
 
 
-def resolve_run_dir(models_dir: Path, reference: str | None = None) -> Path:
-    """A run folder from a path, a run id, or (by default) the latest good run."""
+def _latest_run_id(models_dir: Path) -> str:
+    pointer = models_dir / "latest"
+    if not pointer.is_file():
+        raise ModelNotFoundError(f"no trained model in {models_dir}: run the train command first")
+    try:
+        return pointer.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        raise ModelNotFoundError(f"{pointer}: unreadable; train again to rewrite it") from None
+
+
+def _holds_a_model(folder: Path) -> bool:
+    try:
+        return (folder / MODEL_FILE).is_file()
+    except (OSError, ValueError):  # a name the file system cannot even look up
+        return False
+
+
+def resolve_run_dir(
+    models_dir: Path, reference: str | None = None, *, allow_external: bool = False
+) -> Path:
+    """A run folder from a run id, a path, or (by default) the latest good run.
+
+    Unpickling runs code, so the folder must lie inside ``models_dir`` once every
+    symlink and ``..`` is resolved, unless ``allow_external``: no reference, and no
+    ``latest`` pointer, can send a load to a folder somebody else filled.
+    """
     if reference is None:
-        pointer = models_dir / "latest"
-        if not pointer.is_file():
+        reference = _latest_run_id(models_dir)
+    for run_dir in (models_dir / "runs" / reference, Path(reference)):
+        if not _holds_a_model(run_dir):
+            continue
+        if not allow_external and not run_dir.resolve().is_relative_to(models_dir.resolve()):
             raise ModelNotFoundError(
-                f"no trained model in {models_dir}: run the train command first"
+                f"{reference}: outside {models_dir}, the models folder; models are loaded "
+                "from there only (--allow-external-model loads it anyway)"
             )
-        try:
-            reference = pointer.read_text(encoding="utf-8").strip()
-        except (OSError, ValueError):
-            raise ModelNotFoundError(f"{pointer}: unreadable; train again to rewrite it") from None
-    candidate = Path(reference)
-    for run_dir in (candidate, models_dir / "runs" / reference):
-        if (run_dir / MODEL_FILE).is_file():
-            return run_dir
+        return run_dir
     raise ModelNotFoundError(f"no model found at {reference!r} (a run folder or a run id)")
 
 
 def load_run(
-    models_dir: Path, reference: str | None = None, expected_sha256: str | None = None
+    models_dir: Path,
+    reference: str | None = None,
+    *,
+    expected_sha256: str | None = None,
+    expected_metadata_sha256: str | None = None,
+    allow_external: bool = False,
 ) -> SavedModel:
-    """Load a run's model and metadata; the model must match the hash the run recorded.
+    """Load a run's model and metadata; both must match the hashes the run recorded.
 
-    ``expected_sha256`` overrides the hash in the run's own metadata; the registry passes
-    the one it holds, so a run folder edited in the artifact store is refused as well.
+    The ``expected_*`` hashes override those in the run's own metadata; the registry
+    passes the ones it holds, so a run folder edited in the artifact store is refused too.
     """
-    run_dir = resolve_run_dir(models_dir, reference)
+    run_dir = resolve_run_dir(models_dir, reference, allow_external=allow_external)
     try:
         metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: unreadable ({error})") from None
     if not isinstance(metadata, dict) or not isinstance(metadata.get("run_id"), str):
         raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: not a run's metadata (no run_id)")
+    recorded = expected_metadata_sha256 or metadata.get(METADATA_HASH)
+    if recorded is None:
+        raise ModelNotFoundError(
+            f"{run_dir / METADATA_FILE}: no {METADATA_HASH} recorded (trained by an earlier "
+            "version of the project?): train again"
+        )
+    if recorded != metadata_sha256(metadata):
+        raise ModelNotFoundError(
+            f"{run_dir / METADATA_FILE}: changed since training (its {METADATA_HASH} does not "
+            "match), so the model will not be loaded"
+        )
     expected = expected_sha256 or metadata.get(MODEL_HASH)
     if not isinstance(expected, str):
         raise ModelNotFoundError(

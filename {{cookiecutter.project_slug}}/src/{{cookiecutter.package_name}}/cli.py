@@ -71,6 +71,10 @@ ModelOption = Annotated[
 {%- endif %}
     ),
 ]
+ExternalModelOption = Annotated[
+    bool,
+    typer.Option("--allow-external-model", help="Let --model name a folder outside paths.models."),
+]
 VerboseOption = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Show the libraries' logs and warnings too."),
@@ -390,6 +394,7 @@ def evaluate(
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
+    allow_external_model: ExternalModelOption = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -424,7 +429,7 @@ def evaluate(
             _open_tracking_store(settings)
 {%- endif %}
 
-    saved = load_for_inference(settings, model)
+    saved = load_for_inference(settings, model, allow_external=allow_external_model)
     frame = validate_frame(read_table(data), settings.data, with_target=True, source=str(data))
     scores = score(
         settings.task,
@@ -450,6 +455,7 @@ def predict(
     ],
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
+    allow_external_model: ExternalModelOption = False,
     explain: Annotated[
         bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
@@ -472,7 +478,14 @@ def predict(
             _open_tracking_store(settings)
 {%- endif %}
 
-    result = predict_file(settings, input_path, output_path, model=model, explain=explain)
+    result = predict_file(
+        settings,
+        input_path,
+        output_path,
+        model=model,
+        allow_external_model=allow_external_model,
+        explain=explain,
+    )
     typer.echo(f"wrote {len(result)} predictions to {output_path}")
 
 
@@ -500,6 +513,7 @@ def monitor(
     config: ConfigOption = DEFAULT_CONFIG,
     output_dir: OutputDirOption = Path("reports/monitoring"),
     model: ModelOption = None,
+    allow_external_model: ExternalModelOption = False,
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
 ) -> None:
@@ -524,7 +538,14 @@ def monitor(
             _open_tracking_store(settings)
 {%- endif %}
 
-    report = measure_drift(settings, reference or settings.data.path, current, output_dir, model)
+    report = measure_drift(
+        settings,
+        reference or settings.data.path,
+        current,
+        output_dir,
+        model,
+        allow_external_model=allow_external_model,
+    )
     typer.echo(
         f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
     )
@@ -635,6 +656,7 @@ def rollback(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = Fal
 def serve(
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
+    allow_external_model: ExternalModelOption = False,
     host: Annotated[
         str | None, typer.Option(help="Address to bind; default: serving.host.")
     ] = None,
@@ -677,7 +699,8 @@ def serve(
     # Unlike other libraries' logs, uvicorn's start-up and request lines are this command's output.
     logging.disable(logging.NOTSET)
     with listening:
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, model), host=host, port=port))
+        api = create_app(settings, model, allow_external_model=allow_external_model)
+        server = uvicorn.Server(uvicorn.Config(api, host=host, port=port))
         server.run(sockets=[listening])
 {% endif %}
 

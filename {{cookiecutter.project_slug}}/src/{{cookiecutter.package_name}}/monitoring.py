@@ -176,7 +176,12 @@ drifted features: {report.drifted_share:.0%}.</p>
 
 
 def performance(
-    config: Config, labelled: pd.DataFrame, source: str, model: str | None
+    config: Config,
+    labelled: pd.DataFrame,
+    source: str,
+    model: str | None,
+    *,
+    allow_external_model: bool = False,
 ) -> dict[str, Any]:
     """How the model scores on current rows that carry the true outcome (empty: no model)."""
     from .evaluate import score
@@ -186,7 +191,7 @@ def performance(
     if len(rows) < 2:
         return {}
     try:
-        saved = load_for_inference(config, model)
+        saved = load_for_inference(config, model, allow_external=allow_external_model)
     except ModelNotFoundError:
         return {}
     checked = validate(rows, config.data, with_target=True, source=source)
@@ -203,6 +208,8 @@ def monitor(
     current_path: Path,
     output_dir: Path,
     model: str | None = None,
+    *,
+    allow_external_model: bool = False,
 ) -> DriftReport:
     """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift."""
     reference = validate(
@@ -214,7 +221,13 @@ def monitor(
         raise DataError(f"{current_path}: at least two rows are needed to measure drift")
     report = drift_report(reference, current, config)
     if config.data.target.name in current_rows.columns:
-        scored = performance(config, current_rows, str(current_path), model)
+        scored = performance(
+            config,
+            current_rows,
+            str(current_path),
+            model,
+            allow_external_model=allow_external_model,
+        )
         report = replace(report, **scored)
     write_json(output_dir / "drift.json", report.to_dict())
     atomic_write_text(output_dir / "drift.html", render_html(report, reference, current))

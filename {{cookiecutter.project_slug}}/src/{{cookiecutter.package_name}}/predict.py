@@ -18,15 +18,20 @@ PREDICTION = "prediction"
 MODEL_VERSION = "model_version"
 
 
-def load_for_inference(config: Config, reference: str | None = None) -> SavedModel:
-    """A run folder or run id (default: the latest good run){{ ', or a registry URI such as ``models:/<name>@champion``' if cookiecutter.experiment_tracking == 'mlflow' }}."""
+def load_for_inference(
+    config: Config, reference: str | None = None, *, allow_external: bool = False
+) -> SavedModel:
+    """A run folder or run id (default: the latest good run){{ ', or a registry URI such as ``models:/<name>@champion``' if cookiecutter.experiment_tracking == 'mlflow' }}.
+
+    A run folder outside ``paths.models`` is refused unless ``allow_external``.
+    """
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     if reference is not None and reference.startswith("models:/"):
         from .tracking import load_registered
 
         return load_registered(config, reference)
 {%- endif %}
-    return load_run(config.paths.models, reference)
+    return load_run(config.paths.models, reference, allow_external=allow_external)
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,12 @@ def predict_file(
     output_path: Path,
     *,
     model: str | None = None,
+    allow_external_model: bool = False,
     explain: bool = False,
 ) -> pd.DataFrame:
     """Predict every row of ``input_path`` and write input + predictions to ``output_path``."""
     refuse_overwriting(output_path, input_path)
-    saved = load_for_inference(config, model)
+    saved = load_for_inference(config, model, allow_external=allow_external_model)
     frame = read_table(input_path)
     added = [predict_frame(saved, frame, config, source=str(input_path))]
     if explain:

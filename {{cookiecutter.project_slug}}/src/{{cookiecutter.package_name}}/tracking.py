@@ -52,6 +52,7 @@ from . import __version__
 from .artifacts import (
     EXAMPLE_ROWS,
     METADATA_FILE,
+    METADATA_HASH,
     MODEL_FILE,
     MODEL_HASH,
     SavedModel,
@@ -390,6 +391,7 @@ def log_training(
                 {
                     "run_id": run.run_id,
                     MODEL_HASH: metadata[MODEL_HASH],
+                    METADATA_HASH: metadata[METADATA_HASH],
                     HELD_OUT_TAG: metadata["data"][HELD_OUT_TAG],
                 },
             )
@@ -411,10 +413,11 @@ def load_version(config: Config, version: str) -> SavedModel:
         except MlflowException:
             raise ModelNotFoundError(f"no version {version} of registered model {name!r}") from None
         expected = model_version.tags.get(MODEL_HASH)
-        if expected is None:
+        expected_metadata = model_version.tags.get(METADATA_HASH)
+        if expected is None or expected_metadata is None:
             raise ModelNotFoundError(
-                f"version {version} of {name!r} has no {MODEL_HASH} tag, so its model will "
-                "not be unpickled"
+                f"version {version} of {name!r} lacks the {MODEL_HASH} or {METADATA_HASH} "
+                "tag, so its model will not be unpickled"
             )
         # The model and metadata are in memory once loaded; the download need not outlive it.
         with tempfile.TemporaryDirectory(prefix="registered-") as download:
@@ -426,7 +429,12 @@ def load_version(config: Config, version: str) -> SavedModel:
                     f"version {version} of {name!r} holds no {MODEL_FILE}: it was not logged "
                     "by this project's train command"
                 )
-            return load_run(Path(download), download, expected_sha256=expected)
+            return load_run(
+                Path(download),
+                download,
+                expected_sha256=expected,
+                expected_metadata_sha256=expected_metadata,
+            )
 
 
 def load_registered(config: Config, uri: str) -> SavedModel:

@@ -205,6 +205,7 @@ def train(
         metadata[artifacts.MODEL_HASH] = artifacts.save_model(
             pipeline, staging / artifacts.MODEL_FILE
         )
+        metadata = artifacts.sealed(metadata)
         artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
         artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
         artifacts.atomic_write_text(
