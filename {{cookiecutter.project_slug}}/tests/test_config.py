@@ -54,6 +54,14 @@ def test_repeated_feature_is_rejected(tmp_path: Path, base_config: Config) -> No
         load_config(path)
 
 
+def test_a_passthrough_column_cannot_be_modelled(tmp_path: Path, base_config: Config) -> None:
+    data = base_config.data.model_dump(mode="json")
+    data["passthrough"] = [data["features"][0]["name"], data["target"]["name"]]
+    path = write_config(tmp_path, base_config, data=data)
+    with pytest.raises(ConfigError, match=r"passthrough column.* are also modelled"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "config file not found"), ("a: [1", "not valid YAML at line"), ("- 1\n", "mapping")],

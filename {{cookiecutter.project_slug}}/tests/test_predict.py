@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import Config
-from {{ cookiecutter.package_name }}.data import read_table
+from {{ cookiecutter.package_name }}.data import read_table, write_table
 from {{ cookiecutter.package_name }}.errors import (
     DataError,
     ModelNotFoundError,
@@ -106,6 +107,9 @@ def test_csv_output_never_hands_a_spreadsheet_a_formula(
 ) -> None:
     """Text cells that would run as formulas are quoted in CSV; Parquet keeps them as read."""
     config, _ = trained
+    config = config.model_copy(
+        update={"data": config.data.model_copy(update={"passthrough": ["note"]})}
+    )
     notes = ['=HYPERLINK("http://example.com","x")', "+1", "-2", "@SUM(A1)", "plain"]
     rows = sample.drop(columns=config.data.target.name).head(len(notes))
     source = tmp_path / "in.csv"
@@ -116,3 +120,27 @@ def test_csv_output_never_hands_a_spreadsheet_a_formula(
     assert [row["note"] for row in written] == [f"'{note}" for note in notes[:4]] + ["plain"]
     predict_file(config, source, tmp_path / "out.parquet")
     assert list(read_table(tmp_path / "out.parquet")["note"]) == notes
+
+
+def test_only_configured_columns_are_read_and_passthrough_is_kept(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Other columns are never read: not into memory, not into the output."""
+    config, _ = trained
+    key = "row_key"
+    config = config.model_copy(
+        update={"data": config.data.model_copy(update={"passthrough": [key]})}
+    )
+    rows = unlabelled(config, sample, tmp_path / "plain.csv")
+    wide = pd.read_csv(rows).head(20)
+    wide.insert(0, key, [f"k{i}" for i in range(len(wide))])
+    unread = pd.DataFrame(
+        np.zeros((len(wide), 5_000)), columns=[f"unread_{i}" for i in range(5_000)]
+    )
+    for suffix in (".csv", ".parquet"):
+        source = tmp_path / f"wide{suffix}"
+        write_table(pd.concat([wide, unread], axis=1), source)
+        assert set(read_table(source, config.data.columns)) == {key, *config.data.feature_names}
+        result = predict_file(config, source, tmp_path / f"out{suffix}")
+        assert result[key].tolist() == wide[key].tolist()
+        assert not [name for name in result.columns if name.startswith("unread_")]

@@ -288,7 +288,10 @@ def validate(
 
     source = input_path or settings.data.path
     frame = validate_frame(
-        read_table(source), settings.data, with_target=labelled, source=str(source)
+        read_table(source, settings.data.columns),
+        settings.data,
+        with_target=labelled,
+        source=str(source),
     )
     missing = int(frame.isna().sum().sum())
     typer.echo(
@@ -430,7 +433,12 @@ def evaluate(
 {%- endif %}
 
     saved = load_for_inference(settings, model, allow_external=allow_external_model)
-    frame = validate_frame(read_table(data), settings.data, with_target=True, source=str(data))
+    frame = validate_frame(
+        read_table(data, settings.data.columns),
+        settings.data,
+        with_target=True,
+        source=str(data),
+    )
     scores = score(
         settings.task,
         saved.model,

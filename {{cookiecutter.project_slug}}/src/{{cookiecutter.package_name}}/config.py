@@ -157,6 +157,9 @@ class DataConfig(Section):
     path: Path
     target: Column
     features: list[Column] = Field(min_length=1)
+    # Columns carried through to predictions untouched (IDs to join them back on); every
+    # command reads these, the features and the target, and no other column.
+    passthrough: list[str] = Field(default_factory=list)
 
     @field_serializer("path")
     def _portable(self, path: Path, info: SerializationInfo) -> Path | str:
@@ -173,11 +176,20 @@ class DataConfig(Section):
             raise ValueError(f"target {self.target.name!r} is also listed as a feature")
         if self.target.nullable:
             raise ValueError("the target cannot be nullable: every training row needs a label")
+        modelled = {*names, self.target.name}
+        both = sorted(modelled.intersection(self.passthrough))
+        if both:
+            raise ValueError(f"passthrough column(s) {', '.join(both)} are also modelled")
         return self
 
     @property
     def feature_names(self) -> list[str]:
         return [column.name for column in self.features]
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a command reads from a data file: features, target, passthrough."""
+        return [*self.feature_names, self.target.name, *dict.fromkeys(self.passthrough)]
 
 
 class SplitConfig(Section):

@@ -213,9 +213,12 @@ def monitor(
 ) -> DriftReport:
     """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift."""
     reference = validate(
-        read_table(reference_path), config.data, with_target=False, source=str(reference_path)
+        read_table(reference_path, config.data.columns),
+        config.data,
+        with_target=False,
+        source=str(reference_path),
     )
-    current_rows = read_table(current_path)
+    current_rows = read_table(current_path, config.data.columns)
     current = validate(current_rows, config.data, with_target=False, source=str(current_path))
     if len(current) < 2:
         raise DataError(f"{current_path}: at least two rows are needed to measure drift")

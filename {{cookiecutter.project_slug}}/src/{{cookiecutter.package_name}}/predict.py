@@ -86,10 +86,14 @@ def predict_file(
     allow_external_model: bool = False,
     explain: bool = False,
 ) -> pd.DataFrame:
-    """Predict every row of ``input_path`` and write input + predictions to ``output_path``."""
+    """Predict every row of ``input_path``; write its configured columns and the predictions.
+
+    The configured columns are the features, the target when the file has it, and
+    ``data.passthrough`` (the keys to join predictions back on); no others are read.
+    """
     refuse_overwriting(output_path, input_path)
     saved = load_for_inference(config, model, allow_external=allow_external_model)
-    frame = read_table(input_path)
+    frame = read_table(input_path, config.data.columns)
     added = [predict_frame(saved, frame, config, source=str(input_path))]
     if explain:
         added.append(explain_frame(saved, frame, config, source=str(input_path)))
