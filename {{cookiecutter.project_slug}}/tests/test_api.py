@@ -446,6 +446,19 @@ def test_logs_rotate_and_monitor_reads_across(
     assert len(read_table(log)) == logged > log.read_bytes().count(b"\n")  # what monitor reads
 
 
+def test_unwritable_logs_are_a_503_that_says_why(
+    served: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    (tmp_path / "logs").write_text("a file where the log folder should be", encoding="utf-8")
+    config = with_logs(served, tmp_path / "logs")
+    with TestClient(create_app(config)) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json()["detail"].startswith(f"cannot write {tmp_path / 'logs'}")
+        body = {"records": records(sample, config, 1)}
+        assert client.post("/predict", json=body).status_code == 503
+
+
 def test_an_unloadable_model_is_a_503_that_says_why(
     trained: tuple[Config, TrainingRun], tmp_path: Path
 ) -> None:
@@ -454,12 +467,20 @@ def test_an_unloadable_model_is_a_503_that_says_why(
     config, run = trained
     models = tmp_path / "models"
     shutil.copytree(config.paths.models, models, symlinks=True)
-    (models / "runs" / run.run_id / "model.pkl").write_bytes(b"not the model that was trained")
+    model_file = models / "runs" / run.run_id / "model.pkl"
     broken = with_logs(config, tmp_path).model_copy(
         update={"paths": config.paths.model_copy(update={"models": models})}
     )
+    model_file.write_bytes(b"not the model that was trained")
     with TestClient(create_app(broken)) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")
         assert ready.status_code == 503
         assert "refusing to unpickle" in ready.json()["detail"]
+    model_file.unlink()
+    with TestClient(create_app(broken)) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert (
+            ready.json()["detail"] == f"no model found at {run.run_id!r} (a run folder or a run id)"
+        )

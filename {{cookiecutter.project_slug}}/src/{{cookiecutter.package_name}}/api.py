@@ -72,6 +72,10 @@ class PredictionService:
             )
         except ProjectError as error:
             self.saved, self.unavailable = None, str(error)
+        for log in (self.predictions_log, self.feedback_log):
+            problem = log.writable()
+            if problem is not None:  # served predictions would go unlogged: serve none
+                self.saved, self.unavailable = None, problem
         for entry in read_entries(self.predictions_log.path):
             request_id, index = entry.get("request_id"), entry.get("index")
             if isinstance(request_id, str) and isinstance(index, int):

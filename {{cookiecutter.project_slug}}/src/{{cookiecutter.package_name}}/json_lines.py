@@ -82,6 +82,16 @@ class JsonLinesLog:
         self.keep = keep
         self._lock = threading.Lock()
 
+    def writable(self) -> str | None:
+        """Why the log cannot be appended to, or None when it can (it is created if need be)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("ab"):
+                pass
+        except OSError as error:
+            return f"cannot write {self.path}: {error.strerror or error}"
+        return None
+
     def append(self, entries: list[dict[str, Any]]) -> None:
         """Add one line per entry, in a single write, starting on a line of its own."""
         lines = b"".join(to_json(entry) + b"\n" for entry in entries)
