@@ -69,6 +69,7 @@ PACKAGE_FILES = {
     "explain.py",
     "features.py",
     "json_lines.py",
+    "leftovers.py",
     "lineage.py",
     "model_card.py",
     "monitoring.py",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from {{ cookiecutter.package_name }} import leftovers
 from {{ cookiecutter.package_name }}.artifacts import (
     METADATA_FILE,
     METADATA_HASH,
@@ -25,6 +26,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
 )
 from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
+from {{ cookiecutter.package_name }}.train import train
 
 
 class _Payload:
@@ -175,3 +177,34 @@ def test_what_a_run_writes_follows_the_umask(trained: tuple[Config, TrainingRun]
         assert stat.S_IMODE(path.stat().st_mode) == expected_file, path.name
     latest = config.paths.models / "latest"
     assert stat.S_IMODE(latest.stat().st_mode) == expected_file
+
+
+NEVER_A_PID = 4_194_305  # above the largest process id Linux or macOS hands out
+
+
+def test_the_next_run_cleans_up_only_after_dead_writers(config: Config) -> None:
+    """What a killed command left goes; what a live one is writing stays."""
+    runs = config.paths.models / "runs"
+    runs.mkdir(parents=True)
+    reports = config.paths.reports
+    reports.mkdir(parents=True)
+    dead, alive = f"{leftovers.HOST}-{NEVER_A_PID}", leftovers.owner()
+    elsewhere = f"another-host-{NEVER_A_PID}"
+    left = {
+        runs / f".20260101T000000Z-abcdef.{dead}.k3j2h1x0": "dead",
+        runs / f".20260101T000000Z-abcdef.{alive}.k3j2h1x0": "alive",
+        runs / f".20260101T000000Z-abcdef.{elsewhere}.k3j2h1x0": "elsewhere",
+        reports / f".metrics.json.{dead}.a1b2c3d4.tmp": "dead",
+        reports / f".metrics.json.{alive}.a1b2c3d4.tmp": "alive",
+        reports / ".notes.md": "not a temporary",
+    }
+    for path in left:
+        if path.parent == runs:
+            path.mkdir()
+            (path / MODEL_FILE).write_bytes(b"half a model")
+        else:
+            path.write_text("half a file", encoding="utf-8")
+    train(config)
+    assert {path for path in left if path.exists()} == {
+        path for path, who in left.items() if who != "dead"
+    }

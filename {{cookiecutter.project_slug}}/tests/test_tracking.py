@@ -24,7 +24,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }} import leftovers, tracking
 from {{ cookiecutter.package_name }}.artifacts import (
     MODEL_FILE,
     MODEL_HASH,
@@ -61,6 +61,9 @@ SCORES = r"accuracy=[\d.]+, f1_macro=[\d.]+, roc_auc=[\d.]+, log_loss=[\d.]+"
 {%- else -%}
 SCORES = r"rmse=[\d.]+, mae=[\d.]+, r2=-?[\d.]+"
 {%- endif %}
+
+
+NEVER_A_PID = 4_194_305  # above the largest process id Linux or macOS hands out
 
 
 @pytest.fixture
@@ -385,6 +388,24 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
         assert experiment is not None
         [logged] = client.search_runs([experiment.experiment_id])
     assert logged.data.tags["quality_gate"] == "failed"
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_failed(config: Config) -> None:
+    """Killed while logging, a run stays RUNNING; the next training ends it, and only it."""
+    dead = f"{leftovers.HOST}-{NEVER_A_PID}"
+    owners = {"dead": dead, "alive": leftovers.owner(), "elsewhere": "other-host-1"}
+    with session(config) as client:
+        experiment = tracking.use_experiment(config)
+        started = {
+            who: client.create_run(
+                experiment.experiment_id, tags={tracking.OWNER_TAG: owner}
+            ).info.run_id
+            for who, owner in owners.items()
+        }
+    train(config)
+    with session(config) as client:
+        status = {who: client.get_run(run_id).info.status for who, run_id in started.items()}
+    assert status == {"dead": "FAILED", "alive": "RUNNING", "elsewhere": "RUNNING"}
 
 
 def test_a_store_that_fails_fails_the_training(

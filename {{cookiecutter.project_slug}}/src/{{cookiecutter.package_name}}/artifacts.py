@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, ProjectError
+from .leftovers import sweep, temporary_prefix
 
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
@@ -114,12 +115,32 @@ def new_run_id() -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    sweep(path.parent)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         as_if_created(Path(temporary))
         os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_copy(source: Path, destination: Path) -> None:
+    """Copy ``source`` over ``destination`` in one step: readers see the old or the new."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    sweep(destination.parent)
+    handle, temporary = tempfile.mkstemp(
+        dir=destination.parent, prefix=temporary_prefix(destination.name), suffix=".tmp"
+    )
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temporary)
+        as_if_created(Path(temporary))
+        os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -134,7 +155,8 @@ def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
     """Yield an empty staging folder; on success it becomes ``runs/<run_id>``, else vanishes."""
     runs = models_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=runs, prefix=f".{run_id}."))
+    sweep(runs)
+    staging = Path(tempfile.mkdtemp(dir=runs, prefix=temporary_prefix(run_id)))
     as_if_created(staging, folder=True)
     try:
         yield staging
@@ -168,7 +190,10 @@ def copy_run(run_dir: Path, destination: Path) -> None:
     """
     ensure_replaceable(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=f".{destination.name}."))
+    sweep(destination.parent)
+    staging = Path(
+        tempfile.mkdtemp(dir=destination.parent, prefix=temporary_prefix(destination.name))
+    )
     as_if_created(staging, folder=True)
     try:
         shutil.copytree(run_dir, staging, dirs_exist_ok=True)

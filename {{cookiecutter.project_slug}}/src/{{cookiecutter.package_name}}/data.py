@@ -22,6 +22,7 @@ from .artifacts import as_if_created
 from .config import CategoricalColumn, Column, DataConfig
 from .errors import DataError
 from .json_lines import read_entries
+from .leftovers import sweep, temporary_prefix
 
 
 def _read_csv(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
@@ -96,8 +97,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(path.parent)
         handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+            dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp"
         )
     except OSError as error:
         raise DataError(f"{path}: cannot write here ({error.strerror})") from None

@@ -60,6 +60,7 @@ from .artifacts import (
 )
 from .config import CV_METRIC, CategoricalColumn, Column, Config, is_better
 from .errors import ModelNotFoundError, ProjectError
+from .leftovers import HOST, abandoned, owner
 
 if TYPE_CHECKING:
     from .artifacts import TrainingRun
@@ -135,6 +136,24 @@ def session(config: Config) -> Iterator[MlflowClient]:
     except MlflowException as error:
         summary = str(error.message).strip().splitlines()[0] if str(error.message).strip() else ""
         raise ProjectError(f"tracking: {summary or type(error).__name__}") from None
+
+
+OWNER_TAG = "owner"  # <host>-<pid> of the process that holds the run open
+
+
+def fail_abandoned_runs(client: MlflowClient, experiment_id: str) -> None:
+    """Mark FAILED the runs still RUNNING whose process, on this host, is gone.
+
+    A command killed while it logs leaves its run RUNNING for ever; the next one to log
+    ends it. Runs of live processes, and of other hosts, are left alone.
+    """
+    running = client.search_runs(
+        [experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.{OWNER_TAG} LIKE '{HOST}-%'",
+    )
+    for run in running:
+        if abandoned(run.data.tags[OWNER_TAG]):
+            client.set_terminated(run.info.run_id, "FAILED")
 
 
 def use_experiment(config: Config) -> Any:
@@ -333,6 +352,7 @@ def _run_tags(run: TrainingRun) -> dict[str, str]:
         "config_sha256": metadata["config_sha256"],
         "package_version": __version__,
         "quality_gate": "passed" if run.passed else "failed",
+        OWNER_TAG: owner(),
         MLFLOW_SOURCE_NAME: f"{__package__}.train",
         MLFLOW_SOURCE_TYPE: "LOCAL",
     }
@@ -353,6 +373,7 @@ def log_training(
     metadata = run.metadata
     with session(config) as client:
         experiment = retrying(lambda: use_experiment(config))
+        fail_abandoned_runs(client, experiment.experiment_id)
         created = client.create_run(
             experiment.experiment_id, run_name=run.run_id, tags=_run_tags(run)
         )
@@ -568,12 +589,13 @@ def rollback(config: Config) -> str:
 @contextlib.contextmanager
 def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], None]]:
     """A parent run for a tuning study; the yielded function logs one trial as a child."""
-    with session(config):
-        retrying(lambda: use_experiment(config))
-        with mlflow.start_run(run_name="tuning"):
+    with session(config) as client:
+        experiment = retrying(lambda: use_experiment(config))
+        fail_abandoned_runs(client, experiment.experiment_id)
+        with mlflow.start_run(run_name="tuning", tags={OWNER_TAG: owner()}):
 
             def log_trial(params: dict[str, Any], value: float) -> None:
-                with mlflow.start_run(nested=True):
+                with mlflow.start_run(nested=True, tags={OWNER_TAG: owner()}):
                     mlflow.log_params(_flat(params))
                     mlflow.log_metric(f"cv_{CV_METRIC[config.task].name}", value)
 

@@ -10,7 +10,6 @@ import hashlib
 import importlib
 import inspect
 import json
-import shutil
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 from collections.abc import Callable
 from dataclasses import replace
@@ -234,6 +233,5 @@ def train(
 
 def publish_reports(run_dir: Path, reports_dir: Path) -> None:
     """Copy the latest good run's card and plot to ``reports/`` where people look for them."""
-    reports_dir.mkdir(parents=True, exist_ok=True)
     for name in ("model_card.md", "feature_importance.png", "metrics.json"):
-        shutil.copyfile(run_dir / name, reports_dir / name)
+        artifacts.atomic_copy(run_dir / name, reports_dir / name)
