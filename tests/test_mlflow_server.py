@@ -147,6 +147,61 @@ def test_training_against_a_tracking_server(project: Path, server: str) -> None:
     assert str(report["champion"]) == "1", "an equal challenger does not take the alias"
 
 
+# Two promotions at once against the server, each pausing between reading the champion
+# and deciding, so that without the registry lock both would compare against the same
+# champion and the later write would drop the other's. Both challengers beat the
+# champion, so in turns both are crowned and the history keeps all three.
+RACE = """
+import importlib, sys, threading, time
+package = sys.argv[1]
+config = importlib.import_module(package + ".config").load_config()
+tracking = importlib.import_module(package + ".tracking")
+from mlflow import MlflowClient
+client = MlflowClient()
+name = config.tracking.registered_model
+first = client.get_model_version(name, "1")
+for _ in range(2):
+    client.create_model_version(
+        name,
+        first.source,
+        run_id=first.run_id,
+        tags=first.tags,
+        model_id=first.source.removeprefix("models:/"),
+    )
+recorded = client.get_run(first.run_id).data.metrics[config.tracking.promotion.metric]
+step = 0.01 if tracking.is_better(config.task, config.tracking.promotion.metric, 1, 0, 0) else -0.01
+held_out = tracking.HeldOut(first.tags[tracking.HELD_OUT_TAG], lambda: None)
+read_champion = tracking._champion
+def slow_champion(*args):
+    champion = read_champion(*args)
+    time.sleep(1.0)
+    return champion
+tracking._champion = slow_champion
+outcomes = {}
+def compete(version, margin):
+    outcomes[version] = tracking.promote(config, version, held_out, recorded + margin).promoted
+threads = [threading.Thread(target=compete, args=(v, m)) for v, m in (("2", step), ("3", 2 * step))]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+history = client.get_registered_model(name).tags[tracking.HISTORY_TAG].split(",")
+champion = client.get_model_version_by_alias(name, "champion").version
+print(sorted(outcomes.items()), history, champion)
+"""
+
+
+def test_racing_promotions_lose_no_update(project: Path, server: str) -> None:
+    slug = project.name
+    env = {"MLFLOW_TRACKING_URI": server}
+    run(["uv", "run", slug, "train"], project, extra_env=env)
+    raced = run(
+        ["uv", "run", "python", "-c", RACE, slug.replace("-", "_")], project, extra_env=env
+    )
+    assert "[('2', True), ('3', True)]" in raced.stdout, raced.stdout
+    assert raced.stdout.strip().endswith(("['1', '2', '3'] 3", "['1', '3', '2'] 2")), raced.stdout
+
+
 def test_mlflow_serves_the_registered_champion(project: Path) -> None:
     slug = project.name
     run(["uv", "run", slug, "train"], project)

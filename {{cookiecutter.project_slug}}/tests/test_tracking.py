@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -326,6 +327,22 @@ def test_champion_and_challengers_then_rollback(
     assert champion(config) == "1"
     with pytest.raises(ProjectError, match="no earlier champion"):
         rollback(config)
+
+
+def test_a_promotion_lock_left_by_a_dead_process_is_taken_over(config: Config) -> None:
+    """A promotion killed while holding the lock does not block the next one for ever."""
+    name = config.tracking.registered_model
+    with session(config) as client:
+        client.create_registered_model(
+            tracking.PROMOTION_LOCK.format(name=name),
+            tags={tracking.OWNER_TAG: f"{leftovers.HOST}-{NEVER_A_PID}"},
+        )
+    started = time.monotonic()
+    train(config)
+    assert champion(config) == "1"
+    assert time.monotonic() - started < tracking.LOCK_WAIT_SECONDS
+    with session(config) as client:
+        assert [model.name for model in client.search_registered_models()] == [name]
 
 
 def test_no_credentials_in_what_a_run_writes(config: Config) -> None:

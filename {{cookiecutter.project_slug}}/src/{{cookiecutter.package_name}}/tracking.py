@@ -494,6 +494,60 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
 
 
+PROMOTION_LOCK = "{name}.promotion-lock"
+LOCK_WAIT_SECONDS = 60.0
+LOCK_STALE_SECONDS = 600.0  # a lock this old, held from another host, is taken as abandoned
+
+
+def _lock_is_abandoned(client: MlflowClient, lock: str) -> bool:
+    try:
+        held = client.get_registered_model(lock)
+    except MlflowException:
+        return False  # released meanwhile: simply try again
+    holder = held.tags.get(OWNER_TAG, "")
+    age = time.time() - (held.creation_timestamp or 0) / 1000
+    return abandoned(holder) or age > LOCK_STALE_SECONDS
+
+
+@contextlib.contextmanager
+def promotion_lock(client: MlflowClient, name: str) -> Iterator[None]:
+    """Hold the lock on ``name``'s champion alias while comparing and setting it.
+
+    MLflow has no compare-and-set, but creating a registered model either succeeds or
+    fails because it exists, on a tracking server as on a file: the lock is a registered
+    model that exists while a promotion holds it. Two promotions racing thus compare in
+    turn, and neither overwrites a champion it did not compare against. A lock whose
+    holder died is taken over.
+    """
+    lock = PROMOTION_LOCK.format(name=name)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            client.create_registered_model(
+                lock,
+                tags={OWNER_TAG: owner()},
+                description=f"Held while a promotion sets the champion of {name}; deleted after.",
+            )
+            break
+        except MlflowException as error:
+            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+        if _lock_is_abandoned(client, lock):
+            with contextlib.suppress(MlflowException):
+                client.delete_registered_model(lock)
+            continue
+        if time.monotonic() > deadline:
+            raise ProjectError(
+                f"registry: another promotion of {name!r} held {lock!r} for over "
+                f"{LOCK_WAIT_SECONDS:.0f} s; if none is running, delete that registered model"
+            )
+        time.sleep(random.uniform(0.05, 0.25))  # noqa: S311 - jitter only
+    try:
+        yield
+    finally:
+        client.delete_registered_model(lock)
+
+
 @dataclass(frozen=True)
 class HeldOut:
     """The rows a challenger and the champion are compared on, named by their fingerprint.
@@ -548,20 +602,21 @@ def promote(
 
         if challenger_score is None:
             challenger_score = measure(version)
-        champion = _champion(client, name)
-        if champion == version:
-            return Promotion(
-                version, True, rule.metric, challenger_score, version, challenger_score
+        with promotion_lock(client, name):
+            champion = _champion(client, name)
+            if champion == version:
+                return Promotion(
+                    version, True, rule.metric, challenger_score, version, challenger_score
+                )
+            if champion is None:
+                _crown(client, name, version, _history(client, name))
+                return Promotion(version, True, rule.metric, challenger_score, None, None)
+            champion_score = measure(champion)
+            promoted = is_better(
+                config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
             )
-        if champion is None:
-            _crown(client, name, version, _history(client, name))
-            return Promotion(version, True, rule.metric, challenger_score, None, None)
-        champion_score = measure(champion)
-        promoted = is_better(
-            config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
-        )
-        if promoted:
-            _crown(client, name, version, _history(client, name))
+            if promoted:
+                _crown(client, name, version, _history(client, name))
         client.set_model_version_tag(
             name, version, "promotion", "champion" if promoted else "rejected"
         )
@@ -573,16 +628,18 @@ def rollback(config: Config) -> str:
     with session(config) as client:
         name = config.tracking.registered_model
         try:
-            history = _history(client, name)
+            client.get_registered_model(name)
         except MlflowException:
             raise ProjectError(
                 f"registered model {name!r} does not exist yet: train first"
             ) from None
-        if len(history) < 2:
-            raise ProjectError(f"{name!r} has no earlier champion to roll back to")
-        previous = history[-2]
-        client.set_registered_model_alias(name, CHAMPION, previous)
-        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history[:-1]))
+        with promotion_lock(client, name):
+            history = _history(client, name)
+            if len(history) < 2:
+                raise ProjectError(f"{name!r} has no earlier champion to roll back to")
+            previous = history[-2]
+            client.set_registered_model_alias(name, CHAMPION, previous)
+            client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history[:-1]))
         return previous
 
 
