@@ -195,9 +195,7 @@ def test_racing_promotions_lose_no_update(project: Path, server: str) -> None:
     slug = project.name
     env = {"MLFLOW_TRACKING_URI": server}
     run(["uv", "run", slug, "train"], project, extra_env=env)
-    raced = run(
-        ["uv", "run", "python", "-c", RACE, slug.replace("-", "_")], project, extra_env=env
-    )
+    raced = run(["uv", "run", "python", "-c", RACE, slug.replace("-", "_")], project, extra_env=env)
     assert "[('2', True), ('3', True)]" in raced.stdout, raced.stdout
     assert raced.stdout.strip().endswith(("['1', '2', '3'] 3", "['1', '3', '2'] 2")), raced.stdout
 
