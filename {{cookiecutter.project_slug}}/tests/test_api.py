@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +60,32 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(config: Config) -> Iterator[httpx2.Client]:
+    """The API for ``config`` behind a real uvicorn server, in a thread of this process.
+
+    Real HTTP on a socket bound before the server starts (no port to race for), without
+    the seconds a server process of its own spends importing its libraries.
+    """
+    import uvicorn
+
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "the server stopped while starting"
+            time.sleep(0.01)
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
 
 
 API_KEY = "test-key-" + "0" * 24
@@ -166,28 +194,32 @@ def test_every_prediction_is_logged(
 
 
 def test_feedback_is_checked_and_recorded_once(
-    client: TestClient, served: Config, sample: pd.DataFrame
+    served: Config, sample: pd.DataFrame, tmp_path: Path
 ) -> None:
-    request_id = client.post("/predict", json={"records": records(sample, served, 2)}).json()[
-        "request_id"
+    config = with_logs(served, tmp_path)
+    wrong = "not-a-class" if config.task == "classification" else "not a number"
+    with running(config) as client:
+        answer = client.post("/predict", json={"records": records(sample, config, 2)})
+        request_id = answer.json()["request_id"]
+
+        def send(**changes: Any) -> int:
+            body = {"request_id": request_id, "index": 1, "actual": records_target(sample, config)}
+            return client.post("/feedback", json={**body, **changes}).status_code
+
+        assert send() == 201
+        assert send() == 409  # one outcome per predicted record
+        assert send(index=0) == 201
+        assert send(index=2) == 422  # the request had two records
+        assert send(request_id="0" * 32) == 404
+        assert send(request_id="nope") == 422
+        assert send(index=0, actual=wrong) == 422
+        assert send(index=0, extra=1) == 422
+    log = config.serving.feedback_log.read_text(encoding="utf-8")
+    recorded = [json.loads(line) for line in log.splitlines()]
+    assert [(entry["request_id"], entry["index"]) for entry in recorded] == [
+        (request_id, 1),
+        (request_id, 0),
     ]
-    actual = sample[served.data.target.name].iloc[0]
-    actual = actual if isinstance(actual, str) else float(actual)
-
-    def send(**changes: Any) -> int:
-        body = {"request_id": request_id, "index": 1, "actual": actual, **changes}
-        return client.post("/feedback", json=body).status_code
-
-    assert send() == 201
-    assert f'"request_id":"{request_id}"' in served.serving.feedback_log.read_text(encoding="utf-8")
-    assert send() == 409  # one outcome per predicted record
-    assert send(index=0) == 201
-    assert send(index=2) == 422  # the request had two records
-    assert send(request_id="0" * 32) == 404
-    assert send(request_id="nope") == 422
-    wrong = "not-a-class" if served.task == "classification" else "not a number"
-    assert send(index=0, actual=wrong) == 422
-    assert send(index=0, extra=1) == 422
 
 
 def test_invalid_requests_get_field_level_422(
@@ -396,19 +428,19 @@ def test_a_torn_log_line_is_skipped_and_never_glued(
     """A crash cut the last line short: the server still starts, serves and takes feedback,
     and monitor reads the log, warning about the one line it skips."""
     config = with_logs(served, tmp_path)
-    with TestClient(create_app(config)) as first:
+    with running(config) as first:
         first.post("/predict", json={"records": records(sample, config, 50)})
     log = config.serving.prediction_log
     log.write_bytes(log.read_bytes() + b'{"time": "2026-01-01", "request_id": "ab')
     with (
         pytest.warns(ProjectWarning, match="not a whole JSON record"),
-        TestClient(create_app(config)) as restarted,
+        running(config) as restarted,
     ):
         answer = restarted.post("/predict", json={"records": records(sample, config, 1)})
     request_id = answer.json()["request_id"]
     lines = log.read_bytes().splitlines()
     assert json.loads(lines[-1])["request_id"] == request_id  # whole, on a line of its own
-    with TestClient(create_app(config)) as again:
+    with running(config) as again:
         body = {"request_id": request_id, "actual": records_target(sample, config)}
         assert again.post("/feedback", json=body).status_code == 201
     config_path = tmp_path / "config.yaml"
@@ -436,7 +468,7 @@ def test_logs_rotate_and_monitor_reads_across(
     serving = config.serving.model_copy(update={"log_rotate_bytes": 20_000, "log_keep": 3})
     config = config.model_copy(update={"serving": serving})
     log = config.serving.prediction_log
-    with TestClient(create_app(config)) as rotating:
+    with running(config) as rotating:
         for _ in range(30):
             rotating.post("/predict", json={"records": records(sample, config, 10)})
             assert log.stat().st_size <= 20_000
@@ -451,7 +483,7 @@ def test_unwritable_logs_are_a_503_that_says_why(
 ) -> None:
     (tmp_path / "logs").write_text("a file where the log folder should be", encoding="utf-8")
     config = with_logs(served, tmp_path / "logs")
-    with TestClient(create_app(config)) as client:
+    with running(config) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503
         assert ready.json()["detail"].startswith(f"cannot write {tmp_path / 'logs'}")
@@ -472,13 +504,13 @@ def test_an_unloadable_model_is_a_503_that_says_why(
         update={"paths": config.paths.model_copy(update={"models": models})}
     )
     model_file.write_bytes(b"not the model that was trained")
-    with TestClient(create_app(broken)) as client:
+    with running(broken) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")
         assert ready.status_code == 503
         assert "refusing to unpickle" in ready.json()["detail"]
     model_file.unlink()
-    with TestClient(create_app(broken)) as client:
+    with running(broken) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503
         assert (
