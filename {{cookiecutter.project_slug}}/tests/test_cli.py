@@ -221,6 +221,11 @@ def test_drift_exits_3(config: Config, sample: pd.DataFrame, tmp_path: Path) -> 
     )
     assert result.exit_code == 3
     assert "drift detected" in result.output
+    moved.head(config.monitoring.min_rows - 1).to_csv(current, index=False)
+    arguments = ["-c", str(tmp_path / "config.yaml"), "-i", str(current), "-d", str(tmp_path)]
+    few = runner.invoke(app, ["monitor", *arguments])
+    assert few.exit_code == 0, few.output
+    assert few.output.startswith("not enough data to judge drift:")
 
 
 def test_every_option_name_works(config: Config, tmp_path: Path) -> None:

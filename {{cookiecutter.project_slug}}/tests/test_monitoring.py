@@ -72,3 +72,16 @@ def test_unlabelled_rows_get_no_scores(
     current = tmp_path / "current.csv"
     sample.drop(columns=config.data.target.name).to_csv(current, index=False)
     assert monitor(config, config.data.path, current, tmp_path / "report").performance is None
+
+
+def test_too_few_rows_are_not_judged(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
+    """Three shifted rows say nothing yet: no alert, and the report says why."""
+    current = tmp_path / "current.csv"
+    few = config.monitoring.min_rows - 1
+    shifted(config, sample.head(few)).to_csv(current, index=False)
+    report = monitor(config, config.data.path, current, tmp_path / "report")
+    assert (report.status, report.alert, report.current_rows) == ("insufficient_data", False, few)
+    saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
+    assert saved["status"] == "insufficient_data"
+    page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+    assert "not enough data to judge" in page

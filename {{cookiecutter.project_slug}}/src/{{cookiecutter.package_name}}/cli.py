@@ -527,18 +527,19 @@ def monitor(
 ) -> None:
     """Check recent data for drift against the reference.
 
-    Exits 3 when features drift. When the recent rows carry the target, the report
-    also scores the model on them.
+    Exits 3 when features drift; fewer rows than monitoring.min_rows are not judged.
+    When the recent rows carry the target, the report also scores the model on them.
 
     \b
     Example: {{ cookiecutter.project_slug }} monitor -i {{ sample }}
-    Exit codes: 0 no drift, 1 bad config, data or model, 2 bad usage, 3 drift.
+    Exit codes: 0 no drift or too few rows, 1 bad input, 2 bad usage, 3 drift.
     """
     from .config import load_config
 
     current = required(renamed(input_path, old_current, "--current"))
     settings = load_config(config)
     with loading_libraries():
+        from .monitoring import INSUFFICIENT_DATA
         from .monitoring import monitor as measure_drift
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
@@ -554,9 +555,14 @@ def monitor(
         model,
         allow_external_model=allow_external_model,
     )
-    typer.echo(
-        f"no drift ({report.drifted_share:.0%} of features drifted); report: {output_dir / 'drift.html'}"
-    )
+    where = output_dir / "drift.html"
+    if report.status == INSUFFICIENT_DATA:
+        typer.echo(
+            f"not enough data to judge drift: {report.current_rows} rows, fewer than "
+            f"monitoring.min_rows ({settings.monitoring.min_rows}); report: {where}"
+        )
+    else:
+        typer.echo(f"no drift ({report.drifted_share:.0%} of features drifted); report: {where}")
 
 
 @command

@@ -289,6 +289,8 @@ class MonitoringConfig(Section):
     p_value: float = Field(default=0.01, gt=0, lt=1)
     min_psi: float = Field(default=0.1, ge=0)
     max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
+    # Fewer current rows than this say too little to judge: reported, never an alert.
+    min_rows: int = Field(default=100, ge=2)
 {% if cookiecutter.serving == "fastapi" %}
 
 class ServingConfig(Section):

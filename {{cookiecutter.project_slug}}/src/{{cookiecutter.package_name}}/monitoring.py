@@ -23,7 +23,7 @@ from .artifacts import atomic_write_text, write_json
 from .charts import bar_chart
 from .config import CategoricalColumn, Config
 from .data import read_table, validate
-from .errors import CheckFailedError, DataError, ModelNotFoundError
+from .errors import CheckFailedError, ModelNotFoundError
 
 BINS = 10
 MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
@@ -44,6 +44,9 @@ class FeatureDrift:
     drifted: bool
 
 
+DRIFT, NO_DRIFT, INSUFFICIENT_DATA = "drift", "no_drift", "insufficient_data"
+
+
 @dataclass(frozen=True)
 class DriftReport:
     features: list[FeatureDrift]
@@ -51,6 +54,7 @@ class DriftReport:
     alert: bool
     reference_rows: int
     current_rows: int
+    status: str  # DRIFT, NO_DRIFT, or INSUFFICIENT_DATA: too few current rows to judge
     # Scores of the served model on the current rows, when they carry the target.
     performance: dict[str, float] | None = None
     model_version: str | None = None
@@ -98,13 +102,20 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config)
         drifted = p_value < thresholds.p_value and index >= thresholds.min_psi
         results.append(FeatureDrift(column.name, test, p_value, index, drifted))
     share = sum(r.drifted for r in results) / len(results)
+    alert = any(r.drifted for r in results) and share > thresholds.max_drifted_share
     return DriftReport(
         features=results,
         drifted_share=share,
-        alert=any(r.drifted for r in results) and share > thresholds.max_drifted_share,
+        alert=alert,
         reference_rows=len(reference),
         current_rows=len(current),
+        status=DRIFT if alert else NO_DRIFT,
     )
+
+
+def too_few_rows(reference: pd.DataFrame, current: pd.DataFrame) -> DriftReport:
+    """The report for current rows too few to judge: no tests run, no alert."""
+    return DriftReport([], 0.0, False, len(reference), len(current), INSUFFICIENT_DATA)
 
 
 def _distribution_png(name: str, reference: pd.Series, current: pd.Series) -> str:
@@ -151,7 +162,11 @@ def performance_section(report: DriftReport) -> str:
 
 def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFrame) -> str:
     """A self-contained HTML page: verdict, per-feature table and one plot per feature."""
-    verdict = "DRIFT DETECTED" if report.alert else "no drift"
+    verdict = {
+        DRIFT: "DRIFT DETECTED",
+        NO_DRIFT: "no drift",
+        INSUFFICIENT_DATA: "not enough data to judge",
+    }[report.status]
     rows = "".join(
         f"<tr class={'drift' if f.drifted else 'ok'}><td>{html.escape(f.name)}</td><td>{f.test}</td>"
         f"<td>{f.p_value:.4g}</td><td>{f.psi:.3f}</td><td>{'yes' if f.drifted else 'no'}</td></tr>"
@@ -220,9 +235,10 @@ def monitor(
     )
     current_rows = read_table(current_path, config.data.columns)
     current = validate(current_rows, config.data, with_target=False, source=str(current_path))
-    if len(current) < 2:
-        raise DataError(f"{current_path}: at least two rows are needed to measure drift")
-    report = drift_report(reference, current, config)
+    if len(current) < config.monitoring.min_rows:
+        report = too_few_rows(reference, current)
+    else:
+        report = drift_report(reference, current, config)
     if config.data.target.name in current_rows.columns:
         scored = performance(
             config,
