@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
-from {{ cookiecutter.package_name }}.config import Config
+from {{ cookiecutter.package_name }}.config import Config, QualityGate
 from {{ cookiecutter.package_name }}.data import read_table, write_table
 from {{ cookiecutter.package_name }}.errors import (
+    CheckFailedError,
     DataError,
     ModelNotFoundError,
     ProjectError,
@@ -22,6 +23,7 @@ from {{ cookiecutter.package_name }}.predict import (
     PREDICTION,
     predict_file,
 )
+from {{ cookiecutter.package_name }}.train import train
 
 
 def unlabelled(config: Config, sample: pd.DataFrame, path: Path, rows: int = 25) -> Path:
@@ -99,6 +101,20 @@ def test_predictions_never_replace_their_input(
 
 def test_no_model_yet(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="run the train command first"):
+        predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
+
+
+def test_when_no_run_passed_the_gate_predict_says_by_how_much(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    metric = "accuracy" if config.task == "classification" else "r2"
+    strict = config.model_copy(update={"quality_gate": QualityGate(minimum={metric: 2.0})})
+    with pytest.raises(CheckFailedError):
+        train(strict)
+    with pytest.raises(
+        ModelNotFoundError,
+        match=rf"has passed the quality gate yet \(1 tried\); .* missed it: {metric} .* < minimum 2",
+    ):
         predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
 
 

@@ -256,11 +256,32 @@ def mark_latest(models_dir: Path, run_id: str) -> None:
 def _latest_run_id(models_dir: Path) -> str:
     pointer = models_dir / "latest"
     if not pointer.is_file():
-        raise ModelNotFoundError(f"no trained model in {models_dir}: run the train command first")
+        raise ModelNotFoundError(_why_no_latest(models_dir))
     try:
         return pointer.read_text(encoding="utf-8").strip()
     except (OSError, ValueError):
         raise ModelNotFoundError(f"{pointer}: unreadable; train again to rewrite it") from None
+
+
+def _why_no_latest(models_dir: Path) -> str:
+    """Either nothing was trained, or nothing passed the gate: say which, and by how much."""
+    runs = models_dir / "runs"
+    trained = (
+        sorted(run.name for run in runs.iterdir() if not run.name.startswith("."))
+        if runs.is_dir()
+        else []
+    )
+    if not trained:
+        return f"no trained model in {models_dir}: run the train command first"
+    last = runs / trained[-1]
+    try:
+        failures = "; ".join(TrainingRun.from_folder(last).failures)
+    except (OSError, ValueError, KeyError, TypeError):
+        failures = "see its metadata.json"
+    return (
+        f"no run in {models_dir} has passed the quality gate yet ({len(trained)} tried); "
+        f"the last, {last.name}, missed it: {failures}"
+    )
 
 
 def _holds_a_model(folder: Path) -> bool:
