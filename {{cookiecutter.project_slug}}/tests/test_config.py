@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,16 @@ def test_repeated_feature_is_rejected(tmp_path: Path, base_config: Config) -> No
     data["features"].append(data["features"][0])
     path = write_config(tmp_path, base_config, data=data)
     with pytest.raises(ConfigError, match="feature names must be unique"):
+        load_config(path)
+
+
+def test_an_error_in_a_column_names_the_column(tmp_path: Path, base_config: Config) -> None:
+    data = base_config.data.model_dump(mode="json")
+    second = data["features"][1]
+    second["nullable"] = "sometimes"
+    path = write_config(tmp_path, base_config, data=data)
+    where = f"data.features[2] ({second['name']}).nullable"
+    with pytest.raises(ConfigError, match=re.escape(where)):
         load_config(path)
 
 

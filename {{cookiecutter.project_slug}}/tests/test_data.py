@@ -64,7 +64,18 @@ def test_missing_target_values(config: Config, sample: pd.DataFrame) -> None:
     target = config.data.target.name
     bad[target] = bad[target].astype(object)
     bad.loc[bad.index[:3], target] = np.nan
-    with pytest.raises(DataError, match=f"column '{target}' has 3 missing value"):
+    with pytest.raises(
+        DataError, match=rf"column '{target}' has 3 missing value.*fill them in or leave them"
+    ):
+        validate(bad, config.data, with_target=True, source="x.csv")
+
+
+def test_missing_feature_values_say_how_to_allow_them(config: Config, sample: pd.DataFrame) -> None:
+    required = next(column.name for column in config.data.features if not column.nullable)
+    bad = sample.copy()
+    bad[required] = bad[required].astype(object)
+    bad.loc[bad.index[:2], required] = np.nan
+    with pytest.raises(DataError, match=f"'{required}' has 2 missing value.*add nullable: true"):
         validate(bad, config.data, with_target=True, source="x.csv")
 
 

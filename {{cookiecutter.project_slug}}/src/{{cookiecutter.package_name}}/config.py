@@ -394,7 +394,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(f"{path}: {describe_validation_error(error)}") from None
+        raise ConfigError(f"{path}: {describe_validation_error(error, raw)}") from None
     return with_tuned_params(config)
 
 
@@ -410,14 +410,24 @@ def with_tuned_params(config: Config) -> Config:
     return config.model_copy(update={"model": model})
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line per pydantic error, joined: ``key.path: message``."""
+def describe_validation_error(error: ValidationError, raw: Any = None) -> str:
+    """One line per pydantic error, joined: ``key.path: message``.
+
+    An entry of a list is named by its position counted from 1 and, for a column, by its
+    name too (``data.features[2] (monthly_charges).min``), as the user would look for it.
+    """
     parts = []
     for item in error.errors():
+        location, value = "", raw
         # Discriminated unions add the tag ("numeric") to the location; it is noise here.
-        location = ".".join(
-            str(part) for part in item["loc"] if part not in ("numeric", "categorical")
-        )
+        for part in (part for part in item["loc"] if part not in ("numeric", "categorical")):
+            if isinstance(part, int) and isinstance(value, list) and part < len(value):
+                value = value[part]
+                name = value.get("name") if isinstance(value, dict) else None
+                location += f"[{part + 1}]" + (f" ({name})" if isinstance(name, str) else "")
+                continue
+            value = value.get(part) if isinstance(value, dict) else None
+            location += f".{part}" if location else str(part)
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts)

@@ -154,11 +154,12 @@ def validate(
     try:
         checked = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        raise DataError(f"{source}: {describe_failures(errors.failure_cases)}") from None
+        failures = describe_failures(errors.failure_cases, config.target.name)
+        raise DataError(f"{source}: {failures}") from None
     return checked[list(schema.columns)]
 
 
-def describe_failures(failures: pd.DataFrame, limit: int = 3) -> str:
+def describe_failures(failures: pd.DataFrame, target: str, limit: int = 3) -> str:
     """Summarise pandera's failure table as one readable line, one clause per column."""
     clauses: dict[str, str] = {}
     for row in failures.itertuples(index=False):
@@ -178,7 +179,12 @@ def describe_failures(failures: pd.DataFrame, limit: int = 3) -> str:
         if check.startswith("coerce_dtype"):
             clauses[name] = f"column {name!r} has values of the wrong type (e.g. {examples})"
         elif check == "not_nullable":
-            clauses[name] = f"column {name!r} has {count} missing value(s)"
+            fix = (
+                "rows without a label cannot train: fill them in or leave them out"
+                if name == target
+                else "if they are expected, add nullable: true to it in the config"
+            )
+            clauses[name] = f"column {name!r} has {count} missing value(s) ({fix})"
         elif check == "finite":
             clauses[name] = f"column {name!r} has {count} infinite value(s)"
         else:
