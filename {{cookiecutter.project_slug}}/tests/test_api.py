@@ -26,7 +26,11 @@ from schemathesis.core.result import Ok
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.api import create_app
-from {{ cookiecutter.package_name }}.api_guards import API_KEY_HEADER, API_KEY_VARIABLE
+from {{ cookiecutter.package_name }}.api_guards import (
+    API_KEY_HEADER,
+    API_KEY_VARIABLE,
+    MOST_ERRORS,
+)
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
@@ -34,7 +38,7 @@ from {{ cookiecutter.package_name }}.config import (
     Config,
     ServingConfig,
 )
-from {{ cookiecutter.package_name }}.errors import ProjectWarning
+from {{ cookiecutter.package_name }}.errors import ProjectError, ProjectWarning
 
 
 def with_logs(config: Config, root: Path) -> Config:
@@ -375,6 +379,8 @@ def test_hostile_values_get_a_brief_422(
         "surrogate key": template.replace('"PLACE": 0', '"\\ud800": 1'),
         "long text": template.replace('"PLACE": 0', f'"{text}": "{long_value}"'),
         "long key": template.replace('"PLACE": 0', f'"{"k" * 100_000}": 1'),
+        "text for a number": template.replace('"PLACE": 0', f'"{number}": "12"'),
+        "boolean for a number": template.replace('"PLACE": 0', f'"{number}": true'),
     }
     for case, body in bodies.items():
         response = live.post(
@@ -392,7 +398,9 @@ def test_a_400_record_422_stays_small(
     rows = [{**row, number: "x" * 100} for row in records(sample, served, 400)]
     response = live.post("/predict", json={"records": rows})
     assert response.status_code == 422
-    assert len(response.json()["detail"]) == 400
+    detail = response.json()["detail"]
+    assert len(detail) == MOST_ERRORS + 1
+    assert detail[-1]["msg"] == f"and {400 - MOST_ERRORS} more errors, not listed"
     assert "x" * 100 not in response.text
 
 
@@ -402,8 +410,14 @@ def test_hostile_feedback_gets_4xx(
     request_id = live.post("/predict", json={"records": records(sample, served, 1)}).json()[
         "request_id"
     ]
+    actual = records_target(sample, served)
     bodies = [
         {"request_id": "f" * 20_000_000, "actual": 1},
+        {"request_id": request_id, "actual": actual},  # which record: no default
+        *(
+            {"request_id": request_id, "index": index, "actual": actual}
+            for index in (True, "0", 0.0)
+        ),
         {"request_id": request_id, "index": -1, "actual": 1},
         {"request_id": request_id, "index": 10**30, "actual": 1},
         {"request_id": request_id, "actual": "y" * 1_000},
@@ -441,7 +455,7 @@ def test_a_torn_log_line_is_skipped_and_never_glued(
     lines = log.read_bytes().splitlines()
     assert json.loads(lines[-1])["request_id"] == request_id  # whole, on a line of its own
     with running(config) as again:
-        body = {"request_id": request_id, "actual": records_target(sample, config)}
+        body = {"request_id": request_id, "index": 0, "actual": records_target(sample, config)}
         assert again.post("/feedback", json=body).status_code == 201
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
@@ -516,3 +530,65 @@ def test_an_unloadable_model_is_a_503_that_says_why(
         assert (
             ready.json()["detail"] == f"no model found at {run.run_id!r} (a run folder or a run id)"
         )
+
+
+def test_unknown_top_level_fields_are_refused(
+    live: httpx2.Client, served: Config, sample: pd.DataFrame
+) -> None:
+    body = {"records": records(sample, served, 1), "extra": "x" * 1_000}
+    response = live.post("/predict", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "extra"]
+
+
+def test_a_log_that_cannot_be_written_any_more_is_a_503(
+    served: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Predictions that cannot be logged are not served: 503 with the reason, not a 500."""
+    config = with_logs(served, tmp_path)
+    body = {"records": records(sample, config, 1)}
+    with running(config) as client:
+        assert client.post("/predict", json=body).status_code == 200
+        log = config.serving.prediction_log
+        log.unlink()
+        log.mkdir()  # what a full disk or a changed permission does to the append
+        refused = client.post("/predict", json=body)
+        assert refused.status_code == 503
+        assert refused.json()["detail"].startswith(f"cannot write {log}")
+
+
+@pytest.mark.filterwarnings(
+    "ignore::{{ cookiecutter.package_name }}.errors.ProjectWarning",  # for the lines skipped
+)
+def test_hand_edited_log_lines_never_stop_the_server(
+    served: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config = with_logs(served, tmp_path)
+    config.serving.prediction_log.write_text("[" * 100_000 + "\n", encoding="utf-8")
+    config.serving.feedback_log.write_text(
+        '{"request_id": ["x"], "index": {}}\n{"request_id": "ab", "index": 0}\n',
+        encoding="utf-8",
+    )
+    with running(config) as client:
+        assert client.get("/ready").status_code == 200
+        assert (
+            client.post("/predict", json={"records": records(sample, config, 1)}).status_code == 200
+        )
+
+
+def test_a_model_trained_on_other_features_is_a_503_that_says_why(
+    served: Config, tmp_path: Path
+) -> None:
+    fewer = served.data.model_copy(update={"features": served.data.features[:-1]})
+    config = with_logs(served, tmp_path).model_copy(update={"data": fewer})
+    with running(config) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert "was trained on features" in ready.json()["detail"]
+
+
+def test_an_api_key_must_be_ascii(monkeypatch: pytest.MonkeyPatch, served: Config) -> None:
+    """A header could never carry it unchanged, so no client could ever send it."""
+    monkeypatch.setenv(API_KEY_VARIABLE, "s3cret-k\u00e9y")
+    with pytest.raises(ProjectError, match=f"{API_KEY_VARIABLE}: use printable ASCII"):
+        create_app(served)

@@ -25,7 +25,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     sealed,
 )
 from {{ cookiecutter.package_name }}.config import Config
-from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
+from {{ cookiecutter.package_name }}.errors import ModelNotFoundError, ProjectError
 from {{ cookiecutter.package_name }}.train import train
 
 
@@ -113,7 +113,7 @@ def test_metadata_without_its_hash_is_refused(run_copy: Path) -> None:
         load_run(run_copy.parent, str(run_copy))
 
 
-@pytest.mark.parametrize("content", ["[]", "{}", '{"run_id": 7}', "not json"])
+@pytest.mark.parametrize("content", ["[]", "{}", '{"run_id": 7}', "not json", "[" * 100_000])
 def test_malformed_metadata_is_one_clear_error(run_copy: Path, content: str) -> None:
     (run_copy / METADATA_FILE).write_text(content, encoding="utf-8")
     with pytest.raises(ModelNotFoundError, match=rf"^{run_copy / METADATA_FILE}: "):
@@ -149,10 +149,19 @@ def outside_references(run_copy: Path, models: Path) -> dict[str, str]:
     (models / "runs").mkdir(parents=True)
     (models / "runs" / "linked").symlink_to(run_copy, target_is_directory=True)
     relative = os.path.relpath(run_copy, models / "runs")
-    return {"absolute": str(run_copy), "dotdot": relative, "symlink": "linked"}
+    inside = models / "runs" / "files-linked"
+    inside.mkdir()
+    for name in (MODEL_FILE, METADATA_FILE):
+        (inside / name).symlink_to(run_copy / name)
+    return {
+        "absolute": str(run_copy),
+        "dotdot": relative,
+        "symlink": "linked",
+        "file symlinks": "files-linked",
+    }
 
 
-@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "latest"])
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "file symlinks", "latest"])
 def test_models_outside_the_models_folder_need_the_opt_in(
     run_copy: Path, tmp_path: Path, how: str
 ) -> None:
@@ -208,3 +217,10 @@ def test_the_next_run_cleans_up_only_after_dead_writers(config: Config) -> None:
     assert {path for path in left if path.exists()} == {
         path for path, who in left.items() if who != "dead"
     }
+
+
+def test_a_models_folder_that_cannot_be_written_is_one_error(config: Config) -> None:
+    config.paths.models.parent.mkdir(parents=True, exist_ok=True)
+    config.paths.models.write_text("a file where the models folder should be", encoding="utf-8")
+    with pytest.raises(ProjectError, match=f"^{config.paths.models / 'runs'}: cannot write here"):
+        train(config)

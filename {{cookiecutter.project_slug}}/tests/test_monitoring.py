@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
 )
-from {{ cookiecutter.package_name }}.errors import CheckFailedError
+from {{ cookiecutter.package_name }}.errors import CheckFailedError, ModelNotFoundError
 from {{ cookiecutter.package_name }}.monitoring import monitor
 
 
@@ -85,3 +85,13 @@ def test_too_few_rows_are_not_judged(config: Config, sample: pd.DataFrame, tmp_p
     assert saved["status"] == "insufficient_data"
     page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
     assert "not enough data to judge" in page
+
+
+def test_a_model_named_for_scoring_must_be_there(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Without --model a missing model means no scores; a model the user named must load."""
+    current = tmp_path / "current.csv"
+    sample.sample(frac=0.3, random_state=2).to_csv(current, index=False)
+    with pytest.raises(ModelNotFoundError, match="no model found at 'nonexistent'"):
+        monitor(config, config.data.path, current, tmp_path / "report", "nonexistent")

@@ -118,6 +118,18 @@ def test_when_no_run_passed_the_gate_predict_says_by_how_much(
         predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
 
 
+def test_a_model_trained_on_other_features_is_refused(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    fewer = config.model_copy(
+        update={"data": config.data.model_copy(update={"features": config.data.features[:-1]})}
+    )
+    with pytest.raises(ModelNotFoundError, match=r"was trained on features .* train again"):
+        predict_file(fewer, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_csv_output_never_hands_a_spreadsheet_a_formula(
     trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -126,14 +138,22 @@ def test_csv_output_never_hands_a_spreadsheet_a_formula(
     config = config.model_copy(
         update={"data": config.data.model_copy(update={"passthrough": ["note"]})}
     )
-    notes = ['=HYPERLINK("http://example.com","x")', "+1", "-2", "@SUM(A1)", "plain"]
+    notes = [
+        '=HYPERLINK("http://example.com","x")',
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "\r@SUM(1+1)",
+        "C1\r=2+5",
+        "plain",
+    ]
     rows = sample.drop(columns=config.data.target.name).head(len(notes))
     source = tmp_path / "in.csv"
-    rows.assign(note=notes).to_csv(source, index=False)
+    write_table(rows.assign(note=notes), source)
     predict_file(config, source, tmp_path / "out.csv")
     with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as stream:
         written = list(csv.DictReader(stream))
-    assert [row["note"] for row in written] == [f"'{note}" for note in notes[:4]] + ["plain"]
+    assert [row["note"] for row in written] == [f"'{note}" for note in notes[:5]] + notes[5:]
     predict_file(config, source, tmp_path / "out.parquet")
     assert list(read_table(tmp_path / "out.parquet")["note"]) == notes
 

@@ -111,6 +111,8 @@ def test_cross_validation_scores_are_recorded(config: Config) -> None:
     [
         ("sklearn.nowhere.Model", {}, "cannot import"),
         ("sklearn.linear_model.Ridge", {"no_such_param": 1}, "model.params"),
+        ("sklearn.linear_model.Ridge", {"alpha": "x"}, "model.params: The 'alpha' parameter"),
+        ("sklearn.linear_model.Ridge", {"max_iter": 1e400}, "model.params: The 'max_iter'"),
         ("subprocess.Popen", {"args": ["touch", "{marker}"]}, "not a scikit-learn estimator"),
         ("os.system", {"command": "touch {marker}"}, "not a scikit-learn estimator"),
         ("sklearn.preprocessing.StandardScaler", {}, "is not an estimator"),

@@ -10,7 +10,7 @@ one predicted record, once.
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -76,13 +76,21 @@ class PredictionService:
             problem = log.writable()
             if problem is not None:  # served predictions would go unlogged: serve none
                 self.saved, self.unavailable = None, problem
-        for entry in read_entries(self.predictions_log.path):
-            request_id, index = entry.get("request_id"), entry.get("index")
-            if isinstance(request_id, str) and isinstance(index, int):
-                known = self._records_in_request.get(request_id, 0)
-                self._records_in_request[request_id] = max(known, index + 1)
-        for entry in read_entries(self.feedback_log.path):
-            self._with_feedback.add((entry.get("request_id"), entry.get("index")))  # type: ignore[arg-type]
+        for request_id, index in _logged_records(self.predictions_log):
+            known = self._records_in_request.get(request_id, 0)
+            self._records_in_request[request_id] = max(known, index + 1)
+        self._with_feedback.update(_logged_records(self.feedback_log))
+
+    @staticmethod
+    def _log(log: JsonLinesLog, entries: list[dict[str, Any]]) -> None:
+        """Append to ``log``; what cannot be logged is not served (503 with the reason)."""
+        try:
+            log.append(entries)
+        except OSError as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"cannot write {log.path}: {error.strerror or error}",
+            ) from None
 
     def require(self) -> SavedModel:
         if self.saved is None:
@@ -110,7 +118,8 @@ class PredictionService:
         request_id = uuid.uuid4().hex
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         now = datetime.now(UTC).isoformat()
-        self.predictions_log.append(
+        self._log(
+            self.predictions_log,
             [
                 {
                     "time": now,
@@ -122,7 +131,7 @@ class PredictionService:
                     "output": prediction.model_dump(),
                 }
                 for index, (row, prediction) in enumerate(zip(rows, predictions, strict=True))
-            ]
+            ],
         )
         self._records_in_request[request_id] = len(rows)
         return PredictionResponse(
@@ -153,7 +162,7 @@ class PredictionService:
                     f"feedback for record {index} of request {request_id} is already recorded",
                 )
             entry = {"request_id": request_id, "index": index, "actual": actual}
-            self.feedback_log.append([{"time": datetime.now(UTC).isoformat(), **entry}])
+            self._log(self.feedback_log, [{"time": datetime.now(UTC).isoformat(), **entry}])
             self._with_feedback.add((request_id, index))
 
 
@@ -223,6 +232,14 @@ def create_app(
         return {"status": "recorded"}
 
     return app
+
+
+def _logged_records(log: JsonLinesLog) -> Iterator[tuple[str, int]]:
+    """``(request_id, index)`` of every entry in ``log`` that has both, well typed."""
+    for entry in read_entries(log.path):
+        request_id, index = entry.get("request_id"), entry.get("index")
+        if isinstance(request_id, str) and isinstance(index, int):
+            yield request_id, index
 
 
 def _plain(value: Any) -> float | str:

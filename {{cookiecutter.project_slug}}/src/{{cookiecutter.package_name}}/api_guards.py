@@ -21,12 +21,15 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import ProjectError
+
 API_KEY_VARIABLE = "{{ cookiecutter.package_name | upper }}_API_KEY"
 API_KEY_HEADER = "X-API-Key"
 # 422 by number: Starlette renamed its constant (_ENTITY became _CONTENT) between versions.
 UNPROCESSABLE = 422
 LONGEST_NAME = 80  # characters of a field name quoted in an error
 LONGEST_MESSAGE = 300
+MOST_ERRORS = 20  # listed in one 422; the count says how many there were in all
 
 
 class BodySizeLimit:
@@ -74,14 +77,23 @@ def _printable(part: Any, longest: int = LONGEST_NAME) -> int | str:
 async def brief_validation_errors(_: Request, error: Exception) -> JSONResponse:
     """A 422 listing each error's location, message and type, never the refused input."""
     assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it alone
-    detail = [
+    problems = error.errors()
+    detail: list[dict[str, Any]] = [
         {
             "loc": [_printable(part) for part in problem["loc"]],
             "msg": _printable(problem["msg"], LONGEST_MESSAGE),
             "type": problem["type"],
         }
-        for problem in error.errors()
+        for problem in problems[:MOST_ERRORS]
     ]
+    if len(problems) > MOST_ERRORS:
+        detail.append(
+            {
+                "loc": ["body"],
+                "msg": f"and {len(problems) - MOST_ERRORS} more errors, not listed",
+                "type": "more_errors",
+            }
+        )
     return JSONResponse({"detail": detail}, UNPROCESSABLE)
 
 
@@ -103,4 +115,9 @@ def api_key_check(expected: str) -> Callable[[str | None], Awaitable[None]]:
 
 def configured_api_key() -> str | None:
     """The key from the environment; unset or empty means the API is open."""
-    return os.environ.get(API_KEY_VARIABLE) or None
+    key = os.environ.get(API_KEY_VARIABLE) or None
+    if key is not None and not (key.isascii() and key.isprintable()):
+        # HTTP carries header values as bytes that servers read as Latin-1: no client
+        # could send a key with other characters so that it compares equal.
+        raise ProjectError(f"{API_KEY_VARIABLE}: use printable ASCII characters only")
+    return key

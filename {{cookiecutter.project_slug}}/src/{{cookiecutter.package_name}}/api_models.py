@@ -38,8 +38,8 @@ def _field(column: Column, config: Config, *, required: bool = False) -> tuple[A
                 AfterValidator(_whole_unicode),
             ]
     else:
-        annotation = float
-        constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False}
+        annotation = float  # strict: a number, not "12" or true
+        constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False, "strict": True}
     if column.nullable and not required:
         return annotation | None, Field(default=None, **constraints)
     return annotation, Field(..., **constraints)
@@ -58,6 +58,7 @@ def request_model(config: Config) -> type[BaseModel]:
     record = record_model(config)
     return create_model(
         "PredictionRequest",
+        __config__=ConfigDict(extra="forbid"),
         records=(list[record], Field(min_length=1, max_length=config.serving.max_batch)),  # type: ignore[valid-type]
     )
 
@@ -68,7 +69,7 @@ def feedback_model(config: Config) -> type[BaseModel]:
         "Feedback",
         __config__=ConfigDict(extra="forbid"),
         request_id=(str, Field(pattern=REQUEST_ID_PATTERN, description="From /predict.")),
-        index=(int, Field(default=0, ge=0, description="Position of the record in the request.")),
+        index=(int, Field(ge=0, strict=True, description="Position of the record in the request.")),
         actual=_field(config.data.target, config, required=True),
     )
 

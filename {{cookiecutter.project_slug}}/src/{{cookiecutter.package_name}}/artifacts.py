@@ -113,12 +113,18 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def _temporary_for(path: Path) -> tuple[int, str]:
+    """An open temporary file beside ``path``, named for this process (see ``leftovers``)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(path.parent)
+        return tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
+    except OSError as error:
+        raise ProjectError(f"{path}: cannot write here ({error.strerror or error})") from None
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sweep(path.parent)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp"
-    )
+    handle, temporary = _temporary_for(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -131,11 +137,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_copy(source: Path, destination: Path) -> None:
     """Copy ``source`` over ``destination`` in one step: readers see the old or the new."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    sweep(destination.parent)
-    handle, temporary = tempfile.mkstemp(
-        dir=destination.parent, prefix=temporary_prefix(destination.name), suffix=".tmp"
-    )
+    handle, temporary = _temporary_for(destination)
     os.close(handle)
     try:
         shutil.copyfile(source, temporary)
@@ -154,9 +156,12 @@ def write_json(path: Path, payload: Any) -> None:
 def staged_run(models_dir: Path, run_id: str) -> Iterator[Path]:
     """Yield an empty staging folder; on success it becomes ``runs/<run_id>``, else vanishes."""
     runs = models_dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    sweep(runs)
-    staging = Path(tempfile.mkdtemp(dir=runs, prefix=temporary_prefix(run_id)))
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        sweep(runs)
+        staging = Path(tempfile.mkdtemp(dir=runs, prefix=temporary_prefix(run_id)))
+    except OSError as error:
+        raise ProjectError(f"{runs}: cannot write here ({error.strerror or error})") from None
     as_if_created(staging, folder=True)
     try:
         yield staging
@@ -302,10 +307,12 @@ def resolve_run_dir(
     """
     if reference is None:
         reference = _latest_run_id(models_dir)
+    home = models_dir.resolve()
     for run_dir in (models_dir / "runs" / reference, Path(reference)):
         if not _holds_a_model(run_dir):
             continue
-        if not allow_external and not run_dir.resolve().is_relative_to(models_dir.resolve()):
+        read = (run_dir, run_dir / MODEL_FILE, run_dir / METADATA_FILE)
+        if not allow_external and not all(path.resolve().is_relative_to(home) for path in read):
             raise ModelNotFoundError(
                 f"{reference}: outside {models_dir}, the models folder; models are loaded "
                 "from there only (--allow-external-model loads it anyway)"
@@ -330,8 +337,9 @@ def load_run(
     run_dir = resolve_run_dir(models_dir, reference, allow_external=allow_external)
     try:
         metadata = json.loads((run_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: unreadable ({error})") from None
+    except (OSError, ValueError, RecursionError) as error:
+        reason = "nested too deep" if isinstance(error, RecursionError) else error
+        raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: unreadable ({reason})") from None
     if not isinstance(metadata, dict) or not isinstance(metadata.get("run_id"), str):
         raise ModelNotFoundError(f"{run_dir / METADATA_FILE}: not a run's metadata (no run_id)")
     recorded = expected_metadata_sha256 or metadata.get(METADATA_HASH)

@@ -106,7 +106,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     os.close(handle)
     try:
         if suffix == ".csv":
-            frame.to_csv(temporary, index=False)
+            # CRLF line ends make the writer quote a cell holding a lone "\r" too; with
+            # "\n" alone such a cell would be split into two rows by every reader.
+            frame.to_csv(temporary, index=False, lineterminator="\r\n")
         else:
             frame.to_parquet(temporary, index=False)
         as_if_created(Path(temporary))

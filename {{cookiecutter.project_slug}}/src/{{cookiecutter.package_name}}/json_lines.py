@@ -57,7 +57,7 @@ def read_entries(path: Path) -> Iterator[dict[str, Any]]:
                     continue
                 try:
                     entry = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep
                     entry = None
                 if isinstance(entry, dict):
                     yield entry

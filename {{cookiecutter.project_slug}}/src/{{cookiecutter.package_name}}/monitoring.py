@@ -208,6 +208,8 @@ def performance(
     try:
         saved = load_for_inference(config, model, allow_external=allow_external_model)
     except ModelNotFoundError:
+        if model is not None:  # the user named it: not finding it is an error, not a skip
+            raise
         return {}
     checked = validate(rows, config.data, with_target=True, source=source)
     features, target = checked[config.data.feature_names], checked[config.data.target.name]

@@ -11,6 +11,7 @@ import pandas as pd
 from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import Config, Task
 from .data import read_table, validate, write_table
+from .errors import ModelNotFoundError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
@@ -29,9 +30,29 @@ def load_for_inference(
     if reference is not None and reference.startswith("models:/"):
         from .tracking import load_registered
 
-        return load_registered(config, reference)
+        saved = load_registered(config, reference)
+    else:
+        saved = load_run(config.paths.models, reference, allow_external=allow_external)
+{%- else %}
+    saved = load_run(config.paths.models, reference, allow_external=allow_external)
 {%- endif %}
-    return load_run(config.paths.models, reference, allow_external=allow_external)
+    check_trained_on(saved, config)
+    return saved
+
+
+def check_trained_on(saved: SavedModel, config: Config) -> None:
+    """Refuse a model trained on other columns than the config lists: it would fail mid-way.
+
+    A user who edits ``data.features`` and predicts before training again gets one line
+    that says so, not a traceback from inside the pipeline (or a 500 from the API).
+    """
+    trained = saved.metadata.get("features")
+    if isinstance(trained, list) and trained != config.data.feature_names:
+        raise ModelNotFoundError(
+            f"model {saved.version} was trained on features {', '.join(map(str, trained))}; "
+            f"the config lists {', '.join(config.data.feature_names)}: train again, or predict "
+            "with the config the model was trained with (config.yaml in its run folder)"
+        )
 
 
 @dataclass(frozen=True)

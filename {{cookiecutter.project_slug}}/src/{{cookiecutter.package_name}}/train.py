@@ -60,6 +60,14 @@ def build_estimator(config: Config) -> BaseEstimator:
         raise ConfigError(f"model.params: {error}{_tuned_hint(config)}") from None
     if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
         raise ConfigError(f"model.estimator: {config.model.estimator!r} is not an estimator")
+    # scikit-learn checks parameter values only when fitting; check them now, in one line.
+    validate_params = getattr(estimator, "_validate_params", None)
+    if callable(validate_params):
+        try:
+            validate_params()
+        except (ValueError, TypeError) as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise ConfigError(f"model.params: {first_line}{_tuned_hint(config)}") from None
     if config.task == "classification" and not hasattr(estimator, "predict_proba"):
         raise ConfigError(
             f"model.estimator: {config.model.estimator!r} cannot predict probabilities"
@@ -186,6 +194,7 @@ def train(
         "cv": cv_scores,
         "quality_gate": {"passed": not failures, "failures": failures},
         "feature_importance": importance,
+        "features": config.data.feature_names,  # what the pipeline expects, in order
         "reference_row": explain.reference_row(train_rows[features], config.data),
         "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
         "data": {
