@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelNotFoundError, ProjectError
+from .errors import DataError, ModelNotFoundError, ProjectError
 from .leftovers import sweep, temporary_prefix
 
 MODEL_FILE = "model.pkl"
@@ -113,18 +113,21 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _temporary_for(path: Path) -> tuple[int, str]:
-    """An open temporary file beside ``path``, named for this process (see ``leftovers``)."""
+def temporary_beside(path: Path) -> tuple[int, str]:
+    """An open temporary file beside ``path``, named for this process (see ``leftovers``).
+
+    Every atomic write starts here: written in full, it is renamed over ``path``.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep(path.parent)
         return tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     except OSError as error:
-        raise ProjectError(f"{path}: cannot write here ({error.strerror or error})") from None
+        raise DataError(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    handle, temporary = _temporary_for(path)
+    handle, temporary = temporary_beside(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -137,7 +140,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_copy(source: Path, destination: Path) -> None:
     """Copy ``source`` over ``destination`` in one step: readers see the old or the new."""
-    handle, temporary = _temporary_for(destination)
+    handle, temporary = temporary_beside(destination)
     os.close(handle)
     try:
         shutil.copyfile(source, temporary)

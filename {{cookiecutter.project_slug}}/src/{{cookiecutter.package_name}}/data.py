@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .artifacts import as_if_created
+from .artifacts import as_if_created, temporary_beside
 from .config import CategoricalColumn, Column, DataConfig
 from .errors import DataError
 from .json_lines import read_entries
-from .leftovers import sweep, temporary_prefix
 
 
 def _read_csv(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
@@ -95,14 +93,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sweep(path.parent)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp"
-        )
-    except OSError as error:
-        raise DataError(f"{path}: cannot write here ({error.strerror})") from None
+    handle, temporary = temporary_beside(path)
     os.close(handle)
     try:
         if suffix == ".csv":
