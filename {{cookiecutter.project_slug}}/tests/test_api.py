@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from typer.testing import CliRunner
 
-from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.api import create_app, listening_socket
 from {{ cookiecutter.package_name }}.api_guards import (
     API_KEY_HEADER,
     API_KEY_VARIABLE,
@@ -75,7 +75,7 @@ def running(config: Config) -> Iterator[httpx2.Client]:
     """
     import uvicorn
 
-    listening = socket.create_server(("127.0.0.1", 0))
+    listening = listening_socket("127.0.0.1", 0)
     port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)

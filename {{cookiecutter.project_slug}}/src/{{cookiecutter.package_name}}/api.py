@@ -7,6 +7,8 @@ JSON-lines log that ``monitor`` reads, and ``/feedback`` records the true outcom
 one predicted record, once.
 """
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -36,6 +38,27 @@ from .json_lines import JsonLinesLog, read_entries
 from .predict import MODEL_VERSION, load_for_inference, predict_features
 
 NO_MODEL = "no trained model: run train first"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on ``host``:``port``, for uvicorn to serve on.
+
+    It names its protocol, which ``socket.create_server`` leaves at 0: asyncio turns
+    Nagle's algorithm off only on connections that say they are TCP, and with it on,
+    each response (headers and body sent apart) waits some 40 ms for the client's
+    delayed acknowledgement.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if os.name == "posix":  # rebind at once after a restart, as servers do
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen()
+    except OSError:
+        listening.close()
+        raise
+    return listening
 
 
 class PredictionService:

@@ -25,9 +25,6 @@ import logging
 {%- if cookiecutter.experiment_tracking == "mlflow" or cookiecutter.serving == "fastapi" %}
 import os
 {%- endif %}
-{%- if cookiecutter.serving == "fastapi" %}
-import socket
-{%- endif %}
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -693,7 +690,7 @@ def serve(
     with loading_libraries():
         import uvicorn
 
-        from .api import create_app
+        from .api import create_app, listening_socket
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
         if _uses_registry(model):
@@ -704,9 +701,7 @@ def serve(
     # Bound here, before the model loads, so a busy port is one line that says so
     # (uvicorn's own exit code for it, 3, would read as "a check failed").
     try:
-        listening = socket.create_server(
-            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
-        )
+        listening = listening_socket(host, port)
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise ProjectError(f"cannot serve on {host}:{port}: {reason}") from None
