@@ -56,4 +56,7 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite with branch coverage and the fail-under gate from pyproject.toml."""
     _require_project_env(session)
-    session.run("pytest", "--cov", "--cov-report=term-missing", *session.posargs)
+    # One worker per core; a test file stays on one worker, so its module fixtures (a
+    # trained model, a live server, background trainings) are built once.
+    workers = ["-n", "auto", "--dist", "loadfile"]
+    session.run("pytest", *workers, "--cov", "--cov-report=term-missing", *session.posargs)

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-{% if cookiecutter.experiment_tracking == "mlflow" -%}
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-{% endif -%}
+import functools
+from collections.abc import Callable{{ ", Iterator" if cookiecutter.experiment_tracking == "mlflow" }}
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import (
     DEFAULT_CONFIG,
     Config,
     PathsConfig,
     load_config,
 )
-from {{ cookiecutter.package_name }}.data import read_table
-from {{ cookiecutter.package_name }}.train import train
+
+if TYPE_CHECKING:  # the ML libraries load on first use: pytest-xdist's controller never needs them
+    import pandas as pd
+
+    from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Modules whose fixtures start processes in the background (trainings, a server) come
+# first, so that those processes overlap the rest of the suite instead of trailing it.
+BACKGROUND_FIRST = ("test_tracking.py", "test_api.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return BACKGROUND_FIRST.index(name) if name in BACKGROUND_FIRST else len(BACKGROUND_FIRST)
+
+    items.sort(key=rank)
 
 
 def isolated(config: Config, root: Path) -> Config:
@@ -65,6 +74,12 @@ def base_config() -> Config:
     return config.model_copy(update={"data": data})
 
 
+@pytest.fixture(scope="session")
+def isolated_in(base_config: Config) -> Callable[[Path], Config]:
+    """Makes configs that write every output under a given folder."""
+    return functools.partial(isolated, base_config)
+
+
 @pytest.fixture
 def config(base_config: Config, tmp_path: Path) -> Config:
     return isolated(base_config, tmp_path)
@@ -72,6 +87,8 @@ def config(base_config: Config, tmp_path: Path) -> Config:
 
 @pytest.fixture(scope="session")
 def sample(base_config: Config) -> pd.DataFrame:
+    from {{ cookiecutter.package_name }}.data import read_table
+
     return read_table(base_config.data.path)
 
 
@@ -80,63 +97,7 @@ def trained(
     base_config: Config, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Config, TrainingRun]:
     """One real training run on the sample data, shared by the tests that only read it."""
+    from {{ cookiecutter.package_name }}.train import train
+
     config = isolated(base_config, tmp_path_factory.mktemp("trained"))
     return config, train(config)
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-
-
-class EmptyStore:
-    """An MLflow SQLite store with its tables created and nothing in them.
-
-    MLflow takes a couple of seconds to create the tables, so a separate process does it
-    while the first tests run; each test that needs a store of its own gets a copy.
-    """
-
-    CREATE = "import sys; from mlflow import MlflowClient; MlflowClient(sys.argv[1], sys.argv[1])"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        uri = f"sqlite:///{path}"
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", self.CREATE, uri], stderr=subprocess.PIPE, text=True
-        )
-
-    def copy_to(self, destination: Path) -> None:
-        _, errors = self._process.communicate(timeout=300)
-        assert self._process.returncode == 0, f"creating the MLflow store failed:\n{errors}"
-        shutil.copyfile(self.path, destination)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> EmptyStore:
-    """Started with the session, so the store is ready when the tracking tests come."""
-    return EmptyStore(tmp_path_factory.mktemp("empty-store") / "mlflow.db")
-
-
-@pytest.fixture(scope="session")
-def tracked_config_in(base_config: Config, empty_store: EmptyStore) -> Callable[[Path], Config]:
-    """Makes configs that write under a given folder and track into a fresh store there."""
-
-    def make(root: Path) -> Config:
-        config = isolated(base_config, root)
-        empty_store.copy_to(Path(config.tracking.uri.removeprefix("sqlite:///")))
-        tracking = config.tracking.model_copy(update={"enabled": True})
-        return config.model_copy(update={"tracking": tracking})
-
-    return make
-
-
-@pytest.fixture
-def tracked_config(tracked_config_in: Callable[[Path], Config], tmp_path: Path) -> Config:
-    """The isolated config with tracking on, against a store of its own."""
-    return tracked_config_in(tmp_path)
-
-
-@pytest.fixture(scope="session")
-def registered(
-    tracked_config_in: Callable[[Path], Config], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Config, TrainingRun]:
-    """One tracked training run, the first champion of its own store; tests only read it."""
-    config = tracked_config_in(tmp_path_factory.mktemp("registered"))
-    return config, train(config)
-{%- endif %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -303,6 +304,28 @@ def test_real_server_over_http(live: httpx2.Client, served: Config, sample: pd.D
     response = live.post("/predict", json={"records": records(sample, served, 2)})
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 2
+
+
+def test_the_server_sends_answers_without_waiting() -> None:
+    """Nagle's algorithm is off on served connections: else each answer, whose headers
+    and body go out apart, waits some 40 ms for the client's delayed acknowledgement."""
+
+    async def nodelay_of_a_served_connection() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_connection(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connection = writer.get_extra_info("socket")
+            accepted.set_result(connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        listening = listening_socket("127.0.0.1", 0)
+        async with await asyncio.start_server(on_connection, sock=listening):
+            _, writer = await asyncio.open_connection(*listening.getsockname())
+            nodelay = await accepted
+            writer.close()
+        return nodelay
+
+    assert asyncio.run(nodelay_of_a_served_connection()) != 0
 
 
 def test_a_busy_port_is_one_error_line(served: Config, tmp_path: Path) -> None:

@@ -57,6 +57,65 @@ from {{ cookiecutter.package_name }}.train import (
     train,
 )
 
+
+class EmptyStore:
+    """An MLflow SQLite store with its tables created and nothing in them.
+
+    MLflow takes a couple of seconds to create the tables, so a separate process does it
+    while the first tests run; each test that needs a store of its own gets a copy.
+    """
+
+    CREATE = "import sys; from mlflow import MlflowClient; MlflowClient(sys.argv[1], sys.argv[1])"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        uri = f"sqlite:///{path}"
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", self.CREATE, uri], stderr=subprocess.PIPE, text=True
+        )
+
+    def copy_to(self, destination: Path) -> None:
+        _, errors = self._process.communicate(timeout=300)
+        assert self._process.returncode == 0, f"creating the MLflow store failed:\n{errors}"
+        shutil.copyfile(self.path, destination)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> EmptyStore:
+    """Started as this module starts, so the store is ready when the first test needs it."""
+    return EmptyStore(tmp_path_factory.mktemp("empty-store") / "mlflow.db")
+
+
+@pytest.fixture(scope="module")
+def tracked_config_in(
+    isolated_in: Callable[[Path], Config], empty_store: EmptyStore
+) -> Callable[[Path], Config]:
+    """Makes configs that write under a given folder and track into a fresh store there."""
+
+    def make(root: Path) -> Config:
+        config = isolated_in(root)
+        empty_store.copy_to(Path(config.tracking.uri.removeprefix("sqlite:///")))
+        tracking = config.tracking.model_copy(update={"enabled": True})
+        return config.model_copy(update={"tracking": tracking})
+
+    return make
+
+
+@pytest.fixture
+def tracked_config(tracked_config_in: Callable[[Path], Config], tmp_path: Path) -> Config:
+    """The isolated config with tracking on, against a store of its own."""
+    return tracked_config_in(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def registered(
+    tracked_config_in: Callable[[Path], Config], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Config, TrainingRun]:
+    """One tracked training run, the first champion of its own store; tests only read it."""
+    config = tracked_config_in(tmp_path_factory.mktemp("registered"))
+    return config, train(config)
+
+
 {% if cookiecutter.task == "classification" -%}
 SCORES = r"accuracy=[\d.]+, f1_macro=[\d.]+, roc_auc=[\d.]+, log_loss=[\d.]+"
 {%- else -%}
