@@ -32,11 +32,14 @@ def export(revision: str, where: Path) -> Path:
     archive = subprocess.run(
         ["git", "archive", "--format=tar", revision],
         cwd=TEMPLATE,
-        check=True,
+        check=False,
         capture_output=True,
-    ).stdout
+    )
+    if archive.returncode:
+        reason = archive.stderr.decode(errors="replace").strip()
+        sys.exit(f"cannot export {revision!r} from {TEMPLATE}: {reason}")
     where.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive.stdout, check=True)
     return where
 
 

@@ -1,4 +1,4 @@
-"""Integration tier: the training benchmark runs end to end, the way the README runs it.
+"""Integration tier: the benchmarks run end to end, the way the README runs them.
 
 One small round (2,000 rows) is enough to show that it bakes, installs both environments,
 times every column and prints the table whose header the README's Speed section uses.
@@ -9,6 +9,7 @@ another: the checks are that every printed cell is the raw measurement it claims
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -72,3 +73,26 @@ def test_benchmark_prints_the_table_the_readme_shows(tmp_path: Path) -> None:
     assert figures["help_seconds"] > 0
     assert f"median {figures['help_seconds']:.3f} s over 10 runs" in done.stdout
     assert not list(scratch.glob("benchmark-*")), "the bake and data are cleaned up"
+
+
+def test_bake_benchmark_times_both_templates_in_turns(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    bench = ["uv", "run", "--only-group", "bench", "python", "scripts/bench_bake.py"]
+    env = {"UV_PROJECT_ENVIRONMENT": str(tmp_path / "bench-env"), "TMPDIR": str(scratch)}
+    done = run([*bench, "--rounds", "2", "--against", "HEAD"], TEMPLATE, extra_env=env)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "| template | median of 2 | fastest | slowest |"
+    seconds = r"(\d+\.\d\d) s"
+    for row, name in zip(lines[2:4], ("HEAD", "this checkout"), strict=True):
+        match = re.fullmatch(rf"\| {name} \| {seconds} \| {seconds} \| {seconds} \|", row)
+        assert match, row
+        median, fastest, slowest = map(float, match.groups())
+        assert 0 < fastest <= median <= slowest
+    assert re.fullmatch(r"this checkout / HEAD: \d+\.\d\dx", lines[-1])
+    assert not list(scratch.glob("bench-bake-*")), "the bakes are cleaned up"
+
+    wrong = run([*bench, "--against", "no-such-revision"], TEMPLATE, extra_env=env, check=False)
+    assert wrong.returncode == 1
+    assert "cannot export 'no-such-revision'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
