@@ -18,10 +18,15 @@ from {{ cookiecutter.package_name }}.errors import (
     ModelNotFoundError,
     ProjectError,
 )
+from {{ cookiecutter.package_name }}.explain import explain_rows
 from {{ cookiecutter.package_name }}.predict import (
+    EXPLAINED,
     MODEL_VERSION,
     PREDICTION,
     predict_file,
+{%- if cookiecutter.task == "classification" %}
+    probability_column,
+{%- endif %}
 )
 from {{ cookiecutter.package_name }}.train import train
 
@@ -60,6 +65,34 @@ def test_explanations_cover_every_feature(
     assert [f"contribution_{name}" for name in config.data.feature_names] == list(
         result.filter(like="contribution_").columns
     )
+{%- if cookiecutter.task == "classification" %}
+    assert result[EXPLAINED].tolist() == result[PREDICTION].map(probability_column).tolist()
+{%- else %}
+    assert set(result[EXPLAINED]) == {PREDICTION}
+{%- endif %}
+
+
+def test_each_row_explains_the_class_predicted_for_it() -> None:
+    """With three classes, a row's contributions move the probability of its own
+    predicted class, not of whichever class comes last."""
+    from sklearn.linear_model import LogisticRegression
+
+    features = pd.DataFrame({"size": np.tile([0.0, 5.0, 10.0], 10)})
+    labels = np.tile(["small", "medium", "large"], 10)
+    model = LogisticRegression().fit(features, labels)
+    rows = features.head(3)
+
+    contributions, explained = explain_rows(model, rows, {"size": 5.0}, "classification")
+
+    assert explained is not None
+    assert explained.tolist() == ["small", "medium", "large"]
+    typical = model.predict_proba(pd.DataFrame({"size": [5.0] * 3}))
+    own = model.predict_proba(rows)
+    for row, label in enumerate(explained):
+        position = list(model.classes_).index(label)
+        expected = own[row, position] - typical[row, position]
+        assert contributions["size"].iloc[row] == pytest.approx(expected)
+    assert contributions["size"].iloc[1] == pytest.approx(0.0), "the typical row moves nothing"
 
 
 def test_invalid_rows_write_nothing(

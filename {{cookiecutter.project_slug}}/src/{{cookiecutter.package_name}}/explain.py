@@ -112,17 +112,27 @@ def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:
 
 def explain_rows(
     model: Any, features: pd.DataFrame, reference: dict[str, Any], task: str
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.Series | None]:
     """Per row and column, how much the output moves when that column takes its typical value.
 
-    The output is the predicted value (regression) or the probability of the last class
-    (classification). A positive number means the row's own value pushed the output up.
+    The output is the predicted value (regression) or, for classification, the
+    probability of the class predicted for that row, whichever class it is; the class
+    explained for each row comes back beside the contributions (None for regression).
+    A positive number means the row's own value pushed that output up.
     """
+    if task == "regression":
+        explained = None
 
-    def output(frame: pd.DataFrame) -> np.ndarray:
-        if task == "regression":
+        def output(frame: pd.DataFrame) -> np.ndarray:
             return np.asarray(model.predict(frame), dtype=float)
-        return np.asarray(model.predict_proba(frame)[:, -1], dtype=float)
+    else:
+        classes = list(model.classes_)
+        predicted = class_codes(pd.Series(model.predict(features)), classes)
+        explained = pd.Series([classes[code] for code in predicted], index=features.index)
+        rows = np.arange(len(features))
+
+        def output(frame: pd.DataFrame) -> np.ndarray:
+            return np.asarray(model.predict_proba(frame)[rows, predicted], dtype=float)
 
     actual = output(features)
     contributions = {}
@@ -132,4 +142,4 @@ def explain_rows(
             features[name].dtype
         )
         contributions[name] = actual - output(replaced)
-    return pd.DataFrame(contributions, index=features.index)
+    return pd.DataFrame(contributions, index=features.index), explained

@@ -17,6 +17,7 @@ from .explain import explain_rows
 
 PREDICTION = "prediction"
 MODEL_VERSION = "model_version"
+EXPLAINED = "explained"
 
 
 def load_for_inference(
@@ -72,6 +73,11 @@ def predict_features(saved: SavedModel, features: pd.DataFrame, task: Task) -> P
     return Predictions(saved.model.predict(features), None, [])
 
 
+def probability_column(label: object) -> str:
+    """The output column that holds the probability of class ``label``."""
+    return f"probability_{label}"
+
+
 def predict_frame(
     saved: SavedModel, frame: pd.DataFrame, config: Config, *, source: str
 ) -> pd.DataFrame:
@@ -82,7 +88,7 @@ def predict_frame(
     output[PREDICTION] = predictions.labels
     if predictions.probabilities is not None:
         for position, label in enumerate(predictions.classes):
-            output[f"probability_{label}"] = predictions.probabilities[:, position]
+            output[probability_column(label)] = predictions.probabilities[:, position]
     output[MODEL_VERSION] = saved.version
     return output
 
@@ -90,12 +96,21 @@ def predict_frame(
 def explain_frame(
     saved: SavedModel, frame: pd.DataFrame, config: Config, *, source: str
 ) -> pd.DataFrame:
-    """Per-column contributions for each row (see ``explain.explain_rows``)."""
+    """Per-column contributions for each row (see ``explain.explain_rows``), after an
+    ``explained`` column that names the output column they explain: ``prediction``, or
+    the probability column of the class predicted for that row."""
     features = validate(frame, config.data, with_target=False, source=source)
-    contributions = explain_rows(
+    contributions, classes = explain_rows(
         saved.model, features, saved.metadata["reference_row"], config.task
     )
-    return contributions.add_prefix("contribution_")
+    explained = (
+        pd.Series(PREDICTION, index=features.index)
+        if classes is None
+        else classes.map(probability_column)
+    )
+    return pd.concat(
+        [explained.rename(EXPLAINED), contributions.add_prefix("contribution_")], axis=1
+    )
 
 
 def predict_file(
