@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
-from {{ cookiecutter.package_name }}.config import Config, QualityGate
-from {{ cookiecutter.package_name }}.data import read_table, write_table
+from {{ cookiecutter.package_name }}.config import CategoricalColumn, Config, QualityGate
+from {{ cookiecutter.package_name }}.data import REASON, read_table, write_table
 from {{ cookiecutter.package_name }}.errors import (
     CheckFailedError,
     DataError,
@@ -61,7 +61,7 @@ def test_explanations_cover_every_feature(
         unlabelled(config, sample, tmp_path / "in.csv", 5),
         tmp_path / "out.csv",
         explain=True,
-    )
+    ).predictions
     assert [f"contribution_{name}" for name in config.data.feature_names] == list(
         result.filter(like="contribution_").columns
     )
@@ -107,14 +107,64 @@ def test_invalid_rows_write_nothing(
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_invalid_rows_are_set_aside_with_a_reason_on_request(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
+) -> None:
+    """``skip_invalid`` scores the valid rows and writes the others, each with its reason,
+    to ``<output>.rejected<suffix>``; the valid rows' predictions are those of a clean file."""
+    config, _ = trained
+    rows = sample.drop(columns=config.data.target.name).head(8)
+    numeric = next(c.name for c in config.data.features if not isinstance(c, CategoricalColumn))
+    categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    broken = rows.astype({numeric: str})  # text, so that Parquet holds a word there too
+    broken.loc[1, numeric] = "lots"
+    broken.loc[4, categorical] = "never-seen"
+    broken.loc[6, numeric] = None
+    source = tmp_path / f"in{suffix}"
+    write_table(broken, source)
+    output = tmp_path / f"scored{suffix}"
+
+    with pytest.raises(DataError):
+        predict_file(config, source, output)
+    scored = predict_file(config, source, output, skip_invalid=True)
+
+    assert scored.rejected_path == tmp_path / f"scored.rejected{suffix}"
+    rejected = read_table(scored.rejected_path)
+    reasons = dict(zip(rejected.index.map(lambda i: [1, 4, 6][i]), rejected[REASON], strict=True))
+    assert reasons[1] == f"{numeric}: 'lots' is not a number"
+    assert reasons[4] == f"{categorical}: 'never-seen' is not an allowed value"
+    assert reasons[6] == f"{numeric}: missing"
+    predicted = read_table(output)
+    assert len(predicted) == 5
+    clean = tmp_path / f"clean{suffix}"
+    write_table(rows.drop(index=[1, 4, 6]), clean)
+    expected = predict_file(config, clean, tmp_path / f"expected{suffix}").predictions
+    assert predicted[PREDICTION].tolist() == expected[PREDICTION].tolist()
+
+
+def test_a_file_with_no_valid_row_fails_and_says_where_the_reasons_are(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    rows = sample.drop(columns=config.data.target.name).head(3).assign(**{categorical: "??"})
+    source = tmp_path / "in.csv"
+    rows.to_csv(source, index=False)
+    with pytest.raises(DataError, match=r"no row is valid; all 3, .* in .*scored\.rejected\.csv"):
+        predict_file(config, source, tmp_path / "scored.csv", skip_invalid=True)
+    assert not (tmp_path / "scored.csv").exists()
+    assert len(read_table(tmp_path / "scored.rejected.csv")) == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_an_earlier_output_scores_again(
     trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
 ) -> None:
     config, _ = trained
     first = predict_file(
         config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / f"a{suffix}"
-    )
-    again = predict_file(config, tmp_path / f"a{suffix}", tmp_path / f"b{suffix}")
+    ).predictions
+    again = predict_file(config, tmp_path / f"a{suffix}", tmp_path / f"b{suffix}").predictions
     assert list(again.columns) == list(first.columns), "no doubled columns"
     assert again[PREDICTION].tolist() == first[PREDICTION].tolist()
     assert list(read_table(tmp_path / f"b{suffix}").columns) == list(first.columns)
@@ -210,6 +260,6 @@ def test_only_configured_columns_are_read_and_passthrough_is_kept(
         source = tmp_path / f"wide{suffix}"
         write_table(pd.concat([wide, unread], axis=1), source)
         assert set(read_table(source, config.data.columns)) == {key, *config.data.feature_names}
-        result = predict_file(config, source, tmp_path / f"out{suffix}")
+        result = predict_file(config, source, tmp_path / f"out{suffix}").predictions
         assert result[key].tolist() == wide[key].tolist()
         assert not [name for name in result.columns if name.startswith("unread_")]

@@ -464,9 +464,16 @@ def predict(
     explain: Annotated[
         bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Score the valid rows, set the others aside."),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Predict every row of a file with the saved model.
+
+    One invalid row fails the whole file unless --skip-invalid is given: then the
+    invalid rows go to <output>.rejected.<suffix>, each with a reason column.
 
     \b
     Example: {{ cookiecutter.project_slug }} predict -i {{ sample }} -o scored.csv
@@ -490,8 +497,11 @@ def predict(
         model=model,
         allow_external_model=allow_external_model,
         explain=explain,
+        skip_invalid=skip_invalid,
     )
-    typer.echo(f"wrote {len(result)} predictions to {output_path}")
+    typer.echo(f"wrote {len(result.predictions)} predictions to {output_path}")
+    if result.rejected is not None:
+        typer.echo(f"set aside {len(result.rejected)} invalid rows in {result.rejected_path}")
 
 
 @command

@@ -152,6 +152,66 @@ def validate(
     return checked[list(schema.columns)]
 
 
+REASON = "reason"
+
+
+def split_invalid(
+    frame: pd.DataFrame, config: DataConfig, *, with_target: bool, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows that pass the schema, checked and typed as ``validate`` returns them, and
+    the rows that do not, as they were read, with a ``reason`` column that says why.
+
+    A problem of the file as a whole (a missing column, say) is still an error: no row
+    could pass it.
+    """
+    schema = build_schema(config, with_target=with_target)
+    try:
+        checked = schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        failures = errors.failure_cases
+    else:
+        return checked[list(schema.columns)], frame.iloc[:0].assign(**{REASON: ""})
+    per_row = failures[failures["index"].notna()]
+    if per_row.empty or (failures["check"] == "column_in_dataframe").any():
+        raise DataError(f"{source}: {describe_failures(failures, config.target.name)}")
+    reasons = per_row.groupby("index", sort=True).apply(_row_reason)
+    rejected = frame.loc[reasons.index].assign(**{REASON: reasons})
+    valid = validate(
+        frame.drop(index=reasons.index), config, with_target=with_target, source=source
+    )
+    return valid, rejected
+
+
+def _row_reason(failures: pd.DataFrame) -> str:
+    """Why one row fails: a clause per failed check, such as ``contract: 'x' is not allowed``."""
+    clauses = []
+    for row in failures.itertuples(index=False):
+        check, value = str(row.check), row.failure_case
+        if check.startswith("dtype("):
+            continue  # the coerce_dtype failure of the same cell says it
+        if check.startswith("coerce_dtype"):
+            problem = f"{value!r} is not a number"
+        elif check == "not_nullable":
+            problem = "missing"
+        elif check == "finite":
+            problem = "infinite"
+        elif check.startswith("isin("):
+            problem = f"{value!r} is not an allowed value"
+        elif check.startswith("greater_than_or_equal_to("):
+            problem = f"{value!r} is below the minimum {_bound(check)}"
+        elif check.startswith("less_than_or_equal_to("):
+            problem = f"{value!r} is above the maximum {_bound(check)}"
+        else:
+            problem = f"{value!r} fails {check}"
+        clauses.append(f"{row.column}: {problem}")
+    return "; ".join(clauses)
+
+
+def _bound(check: str) -> str:
+    """The number in a check's name: ``greater_than_or_equal_to(0.0)`` -> ``0.0``."""
+    return check[check.index("(") + 1 : -1]
+
+
 def describe_failures(failures: pd.DataFrame, target: str, limit: int = 3) -> str:
     """Summarise pandera's failure table as one readable line, one clause per column."""
     clauses: dict[str, str] = {}

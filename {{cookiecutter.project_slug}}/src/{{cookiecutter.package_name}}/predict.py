@@ -10,8 +10,8 @@ import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import Config, Task
-from .data import read_table, validate, write_table
-from .errors import ModelNotFoundError
+from .data import read_table, split_invalid, validate, write_table
+from .errors import DataError, ModelNotFoundError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
@@ -113,6 +113,20 @@ def explain_frame(
     )
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What ``predict_file`` wrote: the predictions, and the rows it set aside (if asked to)."""
+
+    predictions: pd.DataFrame
+    rejected: pd.DataFrame | None = None
+    rejected_path: Path | None = None
+
+
+def rejected_path_for(output_path: Path) -> Path:
+    """Where the rows set aside go: ``scored.csv`` -> ``scored.rejected.csv``."""
+    return output_path.with_name(f"{output_path.stem}.rejected{output_path.suffix}")
+
+
 def predict_file(
     config: Config,
     input_path: Path,
@@ -121,26 +135,46 @@ def predict_file(
     model: str | None = None,
     allow_external_model: bool = False,
     explain: bool = False,
-) -> pd.DataFrame:
+    skip_invalid: bool = False,
+) -> Scored:
     """Predict every row of ``input_path``; write its configured columns and the predictions.
 
     The configured columns are the features, the target when the file has it, and
     ``data.passthrough`` (the keys to join predictions back on); no others are read.
+    One invalid row fails the whole file, unless ``skip_invalid``: then the valid rows
+    are scored and the others written beside the output with a ``reason`` column.
     """
     refuse_overwriting(output_path, input_path)
+    rejected_path = rejected_path_for(output_path) if skip_invalid else None
+    if rejected_path is not None:
+        refuse_overwriting(rejected_path, input_path)
     saved = load_for_inference(config, model, allow_external=allow_external_model)
     frame = read_table(input_path, config.data.columns)
+    rejected = None
+    if rejected_path is not None:
+        _, rejected = split_invalid(frame, config.data, with_target=False, source=str(input_path))
+        frame = frame.drop(index=rejected.index)
+        if frame.empty:
+            write_csv_or_parquet(rejected, rejected_path)
+            raise DataError(
+                f"{input_path}: no row is valid; all {len(rejected)}, each with its reason, "
+                f"are in {rejected_path}"
+            )
     added = [predict_frame(saved, frame, config, source=str(input_path))]
     if explain:
         added.append(explain_frame(saved, frame, config, source=str(input_path)))
     # Scoring an earlier output again replaces its prediction columns instead of doubling them.
     replaced = [column for part in added for column in part.columns if column in frame.columns]
     result = pd.concat([frame.drop(columns=replaced), *added], axis=1)
-    if output_path.suffix.lower() == ".csv":
-        write_table(without_formulas(result), output_path)
-    else:
-        write_table(result, output_path)
-    return result
+    write_csv_or_parquet(result, output_path)
+    if rejected is not None and rejected_path is not None:
+        write_csv_or_parquet(rejected, rejected_path)
+    return Scored(result, rejected, rejected_path)
+
+
+def write_csv_or_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` by the file's suffix; a CSV's cells never start a spreadsheet formula."""
+    write_table(without_formulas(frame) if path.suffix.lower() == ".csv" else frame, path)
 
 
 # What a spreadsheet reads as the start of a formula when a cell begins with it.
