@@ -13,8 +13,13 @@ from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
 )
-from {{ cookiecutter.package_name }}.errors import CheckFailedError, ModelNotFoundError
-from {{ cookiecutter.package_name }}.monitoring import monitor
+from {{ cookiecutter.package_name }}.data import REASON, read_table
+from {{ cookiecutter.package_name }}.errors import (
+    CheckFailedError,
+    DataError,
+    ModelNotFoundError,
+)
+from {{ cookiecutter.package_name }}.monitoring import REJECTED_FILE, monitor
 
 
 def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,3 +100,25 @@ def test_a_model_named_for_scoring_must_be_there(
     sample.sample(frac=0.3, random_state=2).to_csv(current, index=False)
     with pytest.raises(ModelNotFoundError, match="no model found at 'nonexistent'"):
         monitor(config, config.data.path, current, tmp_path / "report", "nonexistent")
+
+
+def test_invalid_current_rows_are_set_aside_on_request(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """With ``skip_invalid`` the drift is judged on the valid rows; the others are counted
+    in the report and written, each with its reason, beside it."""
+    categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    rows = sample.sample(n=300, random_state=3).reset_index(drop=True)
+    rows.loc[[5, 50], categorical] = "never-seen"
+    current = tmp_path / "current.csv"
+    rows.to_csv(current, index=False)
+    with pytest.raises(DataError, match="never-seen"):
+        monitor(config, config.data.path, current, tmp_path / "strict")
+
+    report = monitor(config, config.data.path, current, tmp_path / "report", skip_invalid=True)
+
+    assert (report.current_rows, report.rejected_rows) == (298, 2)
+    saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
+    assert saved["rejected_rows"] == 2
+    rejected = read_table(tmp_path / "report" / REJECTED_FILE)
+    assert rejected[REASON].tolist() == [f"{categorical}: 'never-seen' is not an allowed value"] * 2

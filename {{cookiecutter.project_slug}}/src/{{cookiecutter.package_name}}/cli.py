@@ -76,6 +76,10 @@ VerboseOption = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Show the libraries' logs and warnings too."),
 ]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Use the valid rows, set the others aside."),
+]
 DataFileOption = Annotated[
     Path | None,
     typer.Option("--input", "-i", help="CSV or Parquet file; default: data.path.", dir_okay=False),
@@ -464,10 +468,7 @@ def predict(
     explain: Annotated[
         bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option("--skip-invalid", help="Score the valid rows, set the others aside."),
-    ] = False,
+    skip_invalid: SkipInvalidOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Predict every row of a file with the saved model.
@@ -529,6 +530,7 @@ def monitor(
     output_dir: OutputDirOption = Path("reports/monitoring"),
     model: ModelOption = None,
     allow_external_model: ExternalModelOption = False,
+    skip_invalid: SkipInvalidOption = False,
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
 ) -> None:
@@ -536,6 +538,7 @@ def monitor(
 
     Exits 3 when features drift; fewer rows than monitoring.min_rows are not judged.
     When the recent rows carry the target, the report also scores the model on them.
+    With --skip-invalid, rows that break the schema go to rejected.csv beside the report.
 
     \b
     Example: {{ cookiecutter.project_slug }} monitor -i {{ sample }}
@@ -546,7 +549,7 @@ def monitor(
     current = required(renamed(input_path, old_current, "--current"))
     settings = load_config(config)
     with loading_libraries():
-        from .monitoring import INSUFFICIENT_DATA
+        from .monitoring import INSUFFICIENT_DATA, REJECTED_FILE
         from .monitoring import monitor as measure_drift
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
@@ -561,7 +564,10 @@ def monitor(
         output_dir,
         model,
         allow_external_model=allow_external_model,
+        skip_invalid=skip_invalid,
     )
+    if skip_invalid:
+        typer.echo(f"set aside {report.rejected_rows} invalid rows in {output_dir / REJECTED_FILE}")
     where = output_dir / "drift.html"
     if report.status == INSUFFICIENT_DATA:
         typer.echo(

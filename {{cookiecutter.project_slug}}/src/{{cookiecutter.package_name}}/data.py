@@ -112,6 +112,34 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def write_csv_or_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` by the file's suffix; a CSV's cells never start a spreadsheet formula."""
+    write_table(without_formulas(frame) if path.suffix.lower() == ".csv" else frame, path)
+
+
+# What a spreadsheet reads as the start of a formula when a cell begins with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula quoted.
+
+    Predictions written as CSV are opened in spreadsheets; a cell such as
+    ``=HYPERLINK(...)`` copied from the input would run there. A leading ``'`` makes it
+    text, as spreadsheets themselves do. Numbers, and Parquet output, are left as they are.
+    """
+    quoted = frame.copy()
+    for name in quoted.columns:
+        column = quoted[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        if risky.any():
+            quoted[name] = column.astype(object).where(~risky, "'" + text)
+    return quoted
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:

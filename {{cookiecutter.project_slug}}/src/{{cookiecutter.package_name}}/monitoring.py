@@ -22,7 +22,7 @@ from scipy import stats
 from .artifacts import atomic_write_text, write_json
 from .charts import bar_chart
 from .config import CategoricalColumn, Config
-from .data import read_table, validate
+from .data import read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import CheckFailedError, ModelNotFoundError
 
 BINS = 10
@@ -45,6 +45,7 @@ class FeatureDrift:
 
 
 DRIFT, NO_DRIFT, INSUFFICIENT_DATA = "drift", "no_drift", "insufficient_data"
+REJECTED_FILE = "rejected.csv"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class DriftReport:
     # Scores of the served model on the current rows, when they carry the target.
     performance: dict[str, float] | None = None
     model_version: str | None = None
+    # Current rows set aside for breaking the schema (only with skip_invalid).
+    rejected_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -227,8 +230,13 @@ def monitor(
     model: str | None = None,
     *,
     allow_external_model: bool = False,
+    skip_invalid: bool = False,
 ) -> DriftReport:
-    """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift."""
+    """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift.
+
+    One current row that breaks the schema fails the check, unless ``skip_invalid``:
+    then it is left out, and written with its reason to ``rejected.csv`` beside the report.
+    """
     reference = validate(
         read_table(reference_path, config.data.columns),
         config.data,
@@ -236,11 +244,21 @@ def monitor(
         source=str(reference_path),
     )
     current_rows = read_table(current_path, config.data.columns)
-    current = validate(current_rows, config.data, with_target=False, source=str(current_path))
+    rejected = None
+    if skip_invalid:
+        current, rejected = split_invalid(
+            current_rows, config.data, with_target=False, source=str(current_path)
+        )
+        current_rows = current_rows.drop(index=rejected.index)
+    else:
+        current = validate(current_rows, config.data, with_target=False, source=str(current_path))
     if len(current) < config.monitoring.min_rows:
         report = too_few_rows(reference, current)
     else:
         report = drift_report(reference, current, config)
+    if rejected is not None:
+        write_csv_or_parquet(rejected, output_dir / REJECTED_FILE)
+        report = replace(report, rejected_rows=len(rejected))
     if config.data.target.name in current_rows.columns:
         scored = performance(
             config,

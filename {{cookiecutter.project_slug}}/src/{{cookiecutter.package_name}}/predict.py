@@ -10,7 +10,7 @@ import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import Config, Task
-from .data import read_table, split_invalid, validate, write_table
+from .data import read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import DataError, ModelNotFoundError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
@@ -170,31 +170,3 @@ def predict_file(
     if rejected is not None and rejected_path is not None:
         write_csv_or_parquet(rejected, rejected_path)
     return Scored(result, rejected, rejected_path)
-
-
-def write_csv_or_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` by the file's suffix; a CSV's cells never start a spreadsheet formula."""
-    write_table(without_formulas(frame) if path.suffix.lower() == ".csv" else frame, path)
-
-
-# What a spreadsheet reads as the start of a formula when a cell begins with it.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell that a spreadsheet would run as a formula quoted.
-
-    Predictions written as CSV are opened in spreadsheets; a cell such as
-    ``=HYPERLINK(...)`` copied from the input would run there. A leading ``'`` makes it
-    text, as spreadsheets themselves do. Numbers, and Parquet output, are left as they are.
-    """
-    quoted = frame.copy()
-    for name in quoted.columns:
-        column = quoted[name]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            continue
-        text = column.astype("string")
-        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
-        if risky.any():
-            quoted[name] = column.astype(object).where(~risky, "'" + text)
-    return quoted
