@@ -122,3 +122,12 @@ def test_invalid_current_rows_are_set_aside_on_request(
     assert saved["rejected_rows"] == 2
     rejected = read_table(tmp_path / "report" / REJECTED_FILE)
     assert rejected[REASON].tolist() == [f"{categorical}: 'never-seen' is not an allowed value"] * 2
+
+    rows.drop(index=[5, 50]).to_csv(current, index=False)
+    monitor(config, config.data.path, current, tmp_path / "report")
+    assert not (tmp_path / "report" / REJECTED_FILE).exists(), "an earlier run's rows are gone"
+
+    rows.assign(**{categorical: "never-seen"}).to_csv(current, index=False)
+    with pytest.raises(DataError, match="no row is valid; all 300"):
+        monitor(config, config.data.path, current, tmp_path / "report", skip_invalid=True)
+    assert len(read_table(tmp_path / "report" / REJECTED_FILE)) == 300

@@ -118,6 +118,7 @@ def test_invalid_rows_are_set_aside_with_a_reason_on_request(
     categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
     broken = rows.astype({numeric: str})  # text, so that Parquet holds a word there too
     broken.loc[1, numeric] = "lots"
+    broken.loc[2, numeric] = "inf"  # checked only once the word's row is out
     broken.loc[4, categorical] = "never-seen"
     broken.loc[6, numeric] = None
     source = tmp_path / f"in{suffix}"
@@ -130,16 +131,20 @@ def test_invalid_rows_are_set_aside_with_a_reason_on_request(
 
     assert scored.rejected_path == tmp_path / f"scored.rejected{suffix}"
     rejected = read_table(scored.rejected_path)
-    reasons = dict(zip(rejected.index.map(lambda i: [1, 4, 6][i]), rejected[REASON], strict=True))
+    reasons = dict(zip([1, 2, 4, 6], rejected[REASON], strict=True))
     assert reasons[1] == f"{numeric}: 'lots' is not a number"
+    assert reasons[2].startswith(f"{numeric}: infinite")
     assert reasons[4] == f"{categorical}: 'never-seen' is not an allowed value"
     assert reasons[6] == f"{numeric}: missing"
     predicted = read_table(output)
-    assert len(predicted) == 5
+    assert len(predicted) == 4
     clean = tmp_path / f"clean{suffix}"
-    write_table(rows.drop(index=[1, 4, 6]), clean)
+    write_table(rows.drop(index=[1, 2, 4, 6]), clean)
     expected = predict_file(config, clean, tmp_path / f"expected{suffix}").predictions
     assert predicted[PREDICTION].tolist() == expected[PREDICTION].tolist()
+
+    predict_file(config, clean, output)
+    assert not scored.rejected_path.exists(), "no rows set aside by an earlier run stay"
 
 
 def test_a_file_with_no_valid_row_fails_and_says_where_the_reasons_are(

@@ -144,6 +144,11 @@ def required(value: Path | None) -> Path:
     return value
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 prediction``, ``3 predictions``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 @contextlib.contextmanager
 def quiet_libraries() -> Iterator[None]:
     """Keep a command's output to its own lines: results, paths written, decisions.
@@ -500,9 +505,10 @@ def predict(
         explain=explain,
         skip_invalid=skip_invalid,
     )
-    typer.echo(f"wrote {len(result.predictions)} predictions to {output_path}")
+    typer.echo(f"wrote {counted(len(result.predictions), 'prediction')} to {output_path}")
     if result.rejected is not None:
-        typer.echo(f"set aside {len(result.rejected)} invalid rows in {result.rejected_path}")
+        rejected = counted(len(result.rejected), "invalid row")
+        typer.echo(f"set aside {rejected} in {result.rejected_path}")
 
 
 @command
@@ -567,7 +573,8 @@ def monitor(
         skip_invalid=skip_invalid,
     )
     if skip_invalid:
-        typer.echo(f"set aside {report.rejected_rows} invalid rows in {output_dir / REJECTED_FILE}")
+        rejected = counted(report.rejected_rows, "invalid row")
+        typer.echo(f"set aside {rejected} in {output_dir / REJECTED_FILE}")
     where = output_dir / "drift.html"
     if report.status == INSUFFICIENT_DATA:
         typer.echo(

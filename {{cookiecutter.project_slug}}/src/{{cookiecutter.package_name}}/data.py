@@ -187,27 +187,27 @@ def split_invalid(
     frame: pd.DataFrame, config: DataConfig, *, with_target: bool, source: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows that pass the schema, checked and typed as ``validate`` returns them, and
-    the rows that do not, as they were read, with a ``reason`` column that says why.
+    the rows that do not, as read, with a ``reason`` column that says why.
 
     A problem of the file as a whole (a missing column, say) is still an error: no row
-    could pass it.
+    could pass it. A column whose values could not all be converted has not had its
+    other checks run, so the rows left are checked again until they all pass.
     """
     schema = build_schema(config, with_target=with_target)
-    try:
-        checked = schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        failures = errors.failure_cases
-    else:
-        return checked[list(schema.columns)], frame.iloc[:0].assign(**{REASON: ""})
-    per_row = failures[failures["index"].notna()]
-    if per_row.empty or (failures["check"] == "column_in_dataframe").any():
-        raise DataError(f"{source}: {describe_failures(failures, config.target.name)}")
-    reasons = per_row.groupby("index", sort=True).apply(_row_reason)
-    rejected = frame.loc[reasons.index].assign(**{REASON: reasons})
-    valid = validate(
-        frame.drop(index=reasons.index), config, with_target=with_target, source=source
-    )
-    return valid, rejected
+    remaining, rejected = frame, [frame.iloc[:0].assign(**{REASON: ""})]
+    while True:
+        try:
+            checked = schema.validate(remaining, lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            failures = errors.failure_cases
+        else:
+            return checked[list(schema.columns)], pd.concat(rejected).sort_index()
+        per_row = failures[failures["index"].notna()]
+        if per_row.empty or (failures["check"] == "column_in_dataframe").any():
+            raise DataError(f"{source}: {describe_failures(failures, config.target.name)}")
+        reasons = per_row.groupby("index", sort=True).apply(_row_reason)
+        rejected.append(remaining.loc[reasons.index].assign(**{REASON: reasons}))
+        remaining = remaining.drop(index=reasons.index)
 
 
 def _row_reason(failures: pd.DataFrame) -> str:

@@ -23,7 +23,7 @@ from .artifacts import atomic_write_text, write_json
 from .charts import bar_chart
 from .config import CategoricalColumn, Config
 from .data import read_table, split_invalid, validate, write_csv_or_parquet
-from .errors import CheckFailedError, ModelNotFoundError
+from .errors import CheckFailedError, DataError, ModelNotFoundError
 
 BINS = 10
 MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
@@ -250,13 +250,21 @@ def monitor(
             current_rows, config.data, with_target=False, source=str(current_path)
         )
         current_rows = current_rows.drop(index=rejected.index)
+        if current.empty and not rejected.empty:
+            write_csv_or_parquet(rejected, output_dir / REJECTED_FILE)
+            raise DataError(
+                f"{current_path}: no row is valid; all {len(rejected)}, each with its reason, "
+                f"are in {output_dir / REJECTED_FILE}"
+            )
     else:
         current = validate(current_rows, config.data, with_target=False, source=str(current_path))
     if len(current) < config.monitoring.min_rows:
         report = too_few_rows(reference, current)
     else:
         report = drift_report(reference, current, config)
-    if rejected is not None:
+    if rejected is None:  # a rejected.csv from an earlier run would contradict this report
+        (output_dir / REJECTED_FILE).unlink(missing_ok=True)
+    else:
         write_csv_or_parquet(rejected, output_dir / REJECTED_FILE)
         report = replace(report, rejected_rows=len(rejected))
     if config.data.target.name in current_rows.columns:

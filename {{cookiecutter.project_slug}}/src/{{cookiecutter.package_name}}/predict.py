@@ -169,4 +169,6 @@ def predict_file(
     write_csv_or_parquet(result, output_path)
     if rejected is not None and rejected_path is not None:
         write_csv_or_parquet(rejected, rejected_path)
+    else:  # rows set aside by an earlier run would pass for this one's
+        rejected_path_for(output_path).unlink(missing_ok=True)
     return Scored(result, rejected, rejected_path)
