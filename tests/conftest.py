@@ -80,6 +80,9 @@ def user_env() -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python caches bytecode; so do we
     env["UV_PYTHON_DOWNLOADS"] = "never"  # a missing interpreter fails fast and clearly
     env["PATH"] = os.pathsep.join([*pyenv_python_dirs(), env.get("PATH", "")])
+    # These tests already run one bake per core; a bake's `pytest -n auto` would start a
+    # worker per core on top. One worker each still runs the suite the xdist way.
+    env.setdefault("PYTEST_XDIST_AUTO_NUM_WORKERS", "1")
     env.setdefault("GIT_AUTHOR_NAME", "Template Tests")
     env.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
     env.setdefault("GIT_COMMITTER_NAME", "Template Tests")
