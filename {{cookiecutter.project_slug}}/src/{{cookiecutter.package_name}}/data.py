@@ -210,6 +210,15 @@ def split_invalid(
         remaining = remaining.drop(index=reasons.index)
 
 
+def no_valid_row(rejected: pd.DataFrame, path: Path, *, source: str) -> DataError:
+    """The error for a file none of whose rows is valid, once those rows are written to
+    ``path`` with their reasons, where the message sends the user."""
+    write_csv_or_parquet(rejected, path)
+    return DataError(
+        f"{source}: no row is valid; all {len(rejected)}, each with its reason, are in {path}"
+    )
+
+
 def _row_reason(failures: pd.DataFrame) -> str:
     """Why one row fails: a clause per failed check, such as ``contract: 'x' is not allowed``."""
     clauses = []

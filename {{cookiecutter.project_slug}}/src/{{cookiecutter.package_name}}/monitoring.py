@@ -22,8 +22,8 @@ from scipy import stats
 from .artifacts import atomic_write_text, write_json
 from .charts import bar_chart
 from .config import CategoricalColumn, Config
-from .data import read_table, split_invalid, validate, write_csv_or_parquet
-from .errors import CheckFailedError, DataError, ModelNotFoundError
+from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
+from .errors import CheckFailedError, ModelNotFoundError
 
 BINS = 10
 MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
@@ -251,11 +251,7 @@ def monitor(
         )
         current_rows = current_rows.drop(index=rejected.index)
         if current.empty and not rejected.empty:
-            write_csv_or_parquet(rejected, output_dir / REJECTED_FILE)
-            raise DataError(
-                f"{current_path}: no row is valid; all {len(rejected)}, each with its reason, "
-                f"are in {output_dir / REJECTED_FILE}"
-            )
+            raise no_valid_row(rejected, output_dir / REJECTED_FILE, source=str(current_path))
     else:
         current = validate(current_rows, config.data, with_target=False, source=str(current_path))
     if len(current) < config.monitoring.min_rows:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import Config, Task
-from .data import read_table, split_invalid, validate, write_csv_or_parquet
-from .errors import DataError, ModelNotFoundError
+from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
+from .errors import ModelNotFoundError
 from .evaluate import labels_and_probabilities
 from .explain import explain_rows
 
@@ -83,6 +83,11 @@ def predict_frame(
 ) -> pd.DataFrame:
     """Validate ``frame`` and return one row per input: prediction, probabilities, version."""
     features = validate(frame, config.data, with_target=False, source=source)
+    return prediction_columns(saved, features, config)
+
+
+def prediction_columns(saved: SavedModel, features: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """For rows already validated: prediction, probabilities and version, one row each."""
     predictions = predict_features(saved, features, config.task)
     output = pd.DataFrame(index=features.index)
     output[PREDICTION] = predictions.labels
@@ -93,13 +98,10 @@ def predict_frame(
     return output
 
 
-def explain_frame(
-    saved: SavedModel, frame: pd.DataFrame, config: Config, *, source: str
-) -> pd.DataFrame:
-    """Per-column contributions for each row (see ``explain.explain_rows``), after an
-    ``explained`` column that names the output column they explain: ``prediction``, or
-    the probability column of the class predicted for that row."""
-    features = validate(frame, config.data, with_target=False, source=source)
+def explanation_columns(saved: SavedModel, features: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """For rows already validated: per-column contributions (see ``explain.explain_rows``),
+    after an ``explained`` column that names the output column they explain:
+    ``prediction``, or the probability column of the class predicted for that row."""
     contributions, classes = explain_rows(
         saved.model, features, saved.metadata["reference_row"], config.task
     )
@@ -151,18 +153,18 @@ def predict_file(
     saved = load_for_inference(config, model, allow_external=allow_external_model)
     frame = read_table(input_path, config.data.columns)
     rejected = None
-    if rejected_path is not None:
-        _, rejected = split_invalid(frame, config.data, with_target=False, source=str(input_path))
+    if rejected_path is None:
+        features = validate(frame, config.data, with_target=False, source=str(input_path))
+    else:
+        features, rejected = split_invalid(
+            frame, config.data, with_target=False, source=str(input_path)
+        )
         frame = frame.drop(index=rejected.index)
         if frame.empty:
-            write_csv_or_parquet(rejected, rejected_path)
-            raise DataError(
-                f"{input_path}: no row is valid; all {len(rejected)}, each with its reason, "
-                f"are in {rejected_path}"
-            )
-    added = [predict_frame(saved, frame, config, source=str(input_path))]
+            raise no_valid_row(rejected, rejected_path, source=str(input_path))
+    added = [prediction_columns(saved, features, config)]
     if explain:
-        added.append(explain_frame(saved, frame, config, source=str(input_path)))
+        added.append(explanation_columns(saved, features, config))
     # Scoring an earlier output again replaces its prediction columns instead of doubling them.
     replaced = [column for part in added for column in part.columns if column in frame.columns]
     result = pd.concat([frame.drop(columns=replaced), *added], axis=1)
