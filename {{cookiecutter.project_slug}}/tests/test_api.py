@@ -96,18 +96,20 @@ def running(config: Config) -> Iterator[httpx2.Client]:
 API_KEY = "test-key-" + "0" * 24
 
 
+@pytest.fixture(scope="module")
+def live_config(served: Config, tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """What the live server serves: the same model, with logs of its own."""
+    return with_logs(served, tmp_path_factory.mktemp("live"))
+
+
 @pytest.fixture(scope="module", autouse=True)
-def live_server(
-    served: Config, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def live_server(live_config: Config) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``serve`` in a process of its own, with an API key, started as this module starts.
 
     It spends seconds importing its libraries before it answers; started first, it does
     so beside the in-process tests below. ``live`` waits for it.
     """
-    root = tmp_path_factory.mktemp("live")
-    config_path = root / "config.yaml"
-    config = with_logs(served, root)
+    config, config_path = live_config, live_config.serving.feedback_log.parent / "config.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
     port = free_port()
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
@@ -428,12 +430,12 @@ def test_a_400_record_422_stays_small(
 
 
 def test_hostile_feedback_gets_4xx(
-    live: httpx2.Client, served: Config, sample: pd.DataFrame
+    live: httpx2.Client, live_config: Config, sample: pd.DataFrame
 ) -> None:
-    request_id = live.post("/predict", json={"records": records(sample, served, 1)}).json()[
+    request_id = live.post("/predict", json={"records": records(sample, live_config, 1)}).json()[
         "request_id"
     ]
-    actual = records_target(sample, served)
+    actual = records_target(sample, live_config)
     bodies = [
         {"request_id": "f" * 20_000_000, "actual": 1},
         {"request_id": request_id, "actual": actual},  # which record: no default
@@ -453,7 +455,11 @@ def test_hostile_feedback_gets_4xx(
     nan = json.dumps({"request_id": request_id, "actual": float("nan")}).encode()
     response = live.post("/feedback", content=nan, headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert "NaN" not in served.serving.feedback_log.read_text(encoding="utf-8")
+    valid = {"request_id": request_id, "index": 0, "actual": actual}
+    assert live.post("/feedback", json=valid).status_code == 201
+    logged = live_config.serving.feedback_log.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["request_id"] for line in logged].count(request_id) == 1
+    assert "NaN" not in "".join(logged)
 
 
 @pytest.mark.filterwarnings(

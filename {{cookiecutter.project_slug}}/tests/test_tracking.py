@@ -388,6 +388,18 @@ def test_champion_and_challengers_then_rollback(
         rollback(config)
 
 
+def test_a_champion_the_config_no_longer_fits_is_replaced_uncompared(config: Config) -> None:
+    """After the schema changes (here, one feature fewer), the champion can neither be
+    scored on the new rows nor serve requests of the new schema: the new version takes
+    the alias, and the registry line says it was not compared."""
+    train(dummy(config))
+    data = config.data.model_copy(update={"features": config.data.features[:-1]})
+    narrower = train(dummy(config).model_copy(update={"data": data}))
+    assert champion(config) == "2"
+    assert narrower.promotion is not None
+    assert "from version 1, which the config no longer fits" in narrower.promotion
+
+
 def test_a_promotion_lock_left_by_a_dead_process_is_taken_over(config: Config) -> None:
     """A promotion killed while holding the lock does not block the next one for ever."""
     name = config.tracking.registered_model

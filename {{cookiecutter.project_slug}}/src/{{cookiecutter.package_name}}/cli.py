@@ -306,6 +306,76 @@ def validate(
 
 
 @command
+def init_config(
+    input_path: Annotated[
+        Path,
+        typer.Option("--input", "-i", help="Your CSV or Parquet file.", dir_okay=False),
+    ],
+    target: Annotated[str, typer.Option("--target", help="The column to predict.")],
+    output_path: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Config to write; default: configs/config.yaml.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = DEFAULT_CONFIG,
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Keep the other sections of this config.",
+            show_default=False,
+        ),
+    ] = DEFAULT_CONFIG,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing output file.")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Draft the config for your own table.
+
+    The task, the schema, a quality gate and the model card come from the data. The columns that should not be features (IDs, dates, constant or empty ones, one
+    that gives the target away) are left out, each with a comment that says why.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} init-config -i data/raw/table.csv --target y --force
+    Exit codes: 0 written, 1 unusable data or config, 2 bad usage.
+    """
+    from .artifacts import atomic_write_text
+    from .config import config_from, read_yaml, read_yaml_file
+    from .errors import ConfigError
+
+    if output_path.exists() and not force:
+        raise ConfigError(f"{output_path}: exists; add --force to replace it")
+    read_yaml_file(config, "config to start from")  # a clear error if it is unreadable
+    with loading_libraries():
+        from .config_draft import draft
+        from .data import read_table
+
+    drafted = draft(
+        input_path,
+        read_table(input_path),
+        target,
+        config.read_text(encoding="utf-8"),
+        Path("pyproject.toml"),
+    )
+    try:
+        config_from(read_yaml(drafted.text), output_path)
+    except ConfigError as error:  # a section kept from a broken config, say
+        raise ConfigError(
+            f"the drafted config would not load, so it is not written: {error}"
+        ) from None
+    atomic_write_text(output_path, drafted.text)
+    for line in drafted.summary:
+        typer.echo(line)
+    typer.echo(f"wrote {output_path}; next: validate, then train")
+
+
+@command
 def ingest(
     input_path: Annotated[
         Path, typer.Option("--input", "-i", help="Raw CSV or Parquet file.", dir_okay=False)

@@ -388,14 +388,17 @@ def read_yaml_file(path: Path, what: str) -> Any:
 
 def load_config(path: Path = DEFAULT_CONFIG) -> Config:
     """Read and validate ``path``; every problem is reported with the file and the key."""
-    raw = read_yaml_file(path, "config file")
+    return with_tuned_params(config_from(read_yaml_file(path, "config file"), path))
+
+
+def config_from(raw: Any, source: Path) -> Config:
+    """The config in ``raw`` (parsed YAML), or a ``ConfigError`` naming ``source`` and the key."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
-        config = Config.model_validate(raw)
+        return Config.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(f"{path}: {describe_validation_error(error, raw)}") from None
-    return with_tuned_params(config)
+        raise ConfigError(f"{source}: {describe_validation_error(error, raw)}") from None
 
 
 def with_tuned_params(config: Config) -> Config:

@@ -100,6 +100,12 @@ class Promotion:
             return f"version {self.version} already holds the {CHAMPION} alias"
         if self.champion_version is None:
             return f"version {self.version} is the first champion ({self.metric}={self.challenger_score:.4f})"
+        if self.champion_score is None:
+            return (
+                f"version {self.version} ({self.metric}={self.challenger_score:.4f}) takes the "
+                f"{CHAMPION} alias from version {self.champion_version}, which the config no "
+                "longer fits (other columns or another task): not compared"
+            )
         verdict = "takes" if self.promoted else "does not take"
         return (
             f"version {self.version} ({self.metric}={self.challenger_score:.4f}) {verdict} the "
@@ -564,6 +570,22 @@ class HeldOut:
         return self.read_rows()
 
 
+def fits_config(model: Any, config: Config) -> bool:
+    """Whether ``model`` takes the config's features and does its task.
+
+    A champion trained before the data or the task changed can be neither compared with
+    nor served in place of a model of the new config.
+    """
+    from sklearn.base import is_classifier
+
+    columns = getattr(model, "feature_names_in_", None)
+    return (
+        columns is not None
+        and set(columns) == set(config.data.feature_names)
+        and is_classifier(model) == (config.task == "classification")
+    )
+
+
 def _recorded_score(
     client: MlflowClient, name: str, version: str, metric: str, held_out: HeldOut
 ) -> float | None:
@@ -589,19 +611,27 @@ def promote(
         name = config.tracking.registered_model
         rule = config.tracking.promotion
 
-        def measure(version: str) -> float:
+        def measure(version: str) -> float | None:
+            """The version's score on the held-out rows; None if it cannot take them."""
             recorded = _recorded_score(client, name, version, rule.metric, held_out)
             if recorded is not None:
                 return recorded
             from .evaluate import score  # scikit-learn's metrics, only when scoring again
 
             model = load_version(config, version).model
+            if not fits_config(model, config):
+                return None
             rows = held_out.rows
             features, target = rows[config.data.feature_names], rows[config.data.target.name]
             return score(config.task, model, features, target)[rule.metric]
 
         if challenger_score is None:
             challenger_score = measure(version)
+            if challenger_score is None:
+                raise ProjectError(
+                    f"version {version} of {name!r} takes other columns or another task "
+                    "than the config: it cannot be compared on this data"
+                )
         with promotion_lock(client, name):
             champion = _champion(client, name)
             if champion == version:
@@ -612,7 +642,7 @@ def promote(
                 _crown(client, name, version, _history(client, name))
                 return Promotion(version, True, rule.metric, challenger_score, None, None)
             champion_score = measure(champion)
-            promoted = is_better(
+            promoted = champion_score is None or is_better(
                 config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
             )
             if promoted:

@@ -1,0 +1,199 @@
+"""``init-config``: a table nobody wrote a schema for becomes a config that trains."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.config import (
+    DEFAULT_CONFIG,
+    Config,
+    PathsConfig,
+    load_config,
+)
+from {{ cookiecutter.package_name }}.config_draft import flow
+from {{ cookiecutter.package_name }}.train import train
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def unseen_table(rows: int = 400, seed: int = 7) -> pd.DataFrame:
+    """Penguin-like measurements: three classes, names with spaces and brackets, missing
+    values, an ID, a constant and an empty column, dates, booleans and a code that is
+    the answer in disguise."""
+    rng = np.random.default_rng(seed)
+    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], rows, p=[0.45, 0.2, 0.35])
+    bill = pd.Series(species).map({"Adelie": 38.8, "Chinstrap": 48.8, "Gentoo": 47.5})
+    length = (bill + rng.normal(0, 2.5, rows)).round(1).where(rng.random(rows) > 0.05)
+    mass = pd.Series(species).map({"Adelie": 3700, "Chinstrap": 3730, "Gentoo": 5070})
+    return pd.DataFrame(
+        {
+            "Sample Number": np.arange(1, rows + 1),
+            "Culmen Length (mm)": length,
+            "Body Mass (g)": (mass + rng.normal(0, 400, rows)).round(),
+            "Island": rng.choice(["Biscoe", "Dream", "Torgersen"], rows),
+            "Sex": pd.Series(
+                rng.choice(["MALE", "FEMALE", ""], rows, p=[0.48, 0.48, 0.04])
+            ).replace("", None),
+            "Date Egg": pd.date_range("2007-11-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+            "Clutch Completion": rng.choice([True, False], rows),
+            "Study": "PAL0708",
+            "Comments": None,
+            "Species Code": [name[:3].upper() for name in species],
+            "Species": species,
+        }
+    )
+
+
+@pytest.fixture
+def in_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with the table and a pyproject.toml naming two authors."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nauthors = [{name = "Ada"}, {email = "grace@example.com"}]\n',
+        encoding="utf-8",
+    )
+    unseen_table().to_csv(tmp_path / "penguins.csv", index=False)
+    return tmp_path
+
+
+def init_config(*arguments: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app, ["init-config", "-c", str(PROJECT_ROOT / DEFAULT_CONFIG), *arguments]
+    )
+    return result.exit_code, result.output
+
+
+def runnable_here(config: Config, root: Path) -> Config:
+    """``config`` writing under ``root``{{ ", without tracking" if cookiecutter.experiment_tracking == "mlflow" }}."""
+    update: dict[str, object] = {
+        "paths": PathsConfig(models=root / "models", reports=root / "reports")
+    }
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    update["tracking"] = config.tracking.model_copy(update={"enabled": False})
+{%- endif %}
+    return config.model_copy(update=update)
+
+
+def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
+    code, output = init_config("-i", "penguins.csv", "--target", "Species", "-o", "drafted.yaml")
+    assert code == 0, output
+    assert "task: classification, as 'Species' has 3 classes" in output
+    text = (in_a_project / "drafted.yaml").read_text(encoding="utf-8")
+    config = load_config(in_a_project / "drafted.yaml")
+
+    assert config.task == "classification"
+    assert config.data.target.model_dump(exclude_defaults=True) == {
+        "name": "Species",
+        "type": "categorical",
+        "allowed": ["Adelie", "Chinstrap", "Gentoo"],
+    }
+    features = {column.name: column for column in config.data.features}
+    assert list(features) == [
+        "Culmen Length (mm)",
+        "Body Mass (g)",
+        "Island",
+        "Sex",
+        "Clutch Completion",
+    ]
+    assert features["Culmen Length (mm)"].nullable
+    assert not features["Body Mass (g)"].nullable
+    assert getattr(features["Body Mass (g)"], "min", None) == 0
+    assert getattr(features["Sex"], "allowed", None) == ["FEMALE", "MALE"]
+    assert config.data.passthrough == ["Sample Number"]
+    for left_out, why in [
+        ("Date Egg", "dates (ISO8601)"),
+        ("Study", "the same value ('PAL0708') in every row"),
+        ("Comments", "empty in every row"),
+        ("Species Code", "gives the target away alone"),
+    ]:
+        assert f"#   {left_out}: {why}" in text
+        assert f"left out: {left_out}: {why}" in output
+
+    majority = unseen_table()["Species"].value_counts(normalize=True).iloc[0]
+    assert config.quality_gate.minimum == {
+        "roc_auc": 0.6,
+        "accuracy": math.floor(majority * 100) / 100,
+    }
+    assert config.model_card.owners == ["Ada", "grace@example.com"]
+    assert "penguins.csv (400 rows)" in config.model_card.limitations
+    assert "synthetic" not in text.lower()
+
+    run = train(runnable_here(config, in_a_project))
+    assert run.metadata["quality_gate"]["passed"]
+
+
+def test_a_numeric_target_makes_it_a_regression(in_a_project: Path) -> None:
+    code, output = init_config(
+        "-i", "penguins.csv", "--target", "Body Mass (g)", "-o", "drafted.yaml"
+    )
+    assert code == 0, output
+    config = load_config(in_a_project / "drafted.yaml")
+    assert config.task == "regression"
+    assert config.model.estimator == "sklearn.linear_model.Ridge"
+    assert list(config.tuning.space) == ["alpha"]
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    assert config.tracking.promotion.metric == "rmse"
+{%- endif %}
+    spread = unseen_table()["Body Mass (g)"].std()
+    assert spread * 0.99 < config.quality_gate.maximum["rmse"] <= spread, "the mean alone fails"
+    assert "Species" in config.data.feature_names, "the other task's target is a feature now"
+
+    run = train(runnable_here(config, in_a_project))
+    assert run.metadata["quality_gate"]["passed"]
+
+
+def test_an_existing_file_is_replaced_only_with_force(in_a_project: Path) -> None:
+    target = in_a_project / "drafted.yaml"
+    target.write_text("mine\n", encoding="utf-8")
+    code, output = init_config("-i", "penguins.csv", "--target", "Species", "-o", str(target))
+    assert code == 1
+    assert "exists; add --force to replace it" in output
+    assert target.read_text(encoding="utf-8") == "mine\n"
+    code, output = init_config(
+        "-i", "penguins.csv", "--target", "Species", "-o", str(target), "--force"
+    )
+    assert code == 0, output
+    assert load_config(target).data.target.name == "Species"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("species", "no column 'species'; its columns: 'Sample Number', 'Culmen Length (mm)'"),
+        ("Study", "the target 'Study' has a single value"),
+        ("Comments", "'Comments' has a value in fewer than 10 rows"),
+    ],
+)
+def test_a_target_that_cannot_be_predicted_is_named(
+    in_a_project: Path, target: str, message: str
+) -> None:
+    code, output = init_config("-i", "penguins.csv", "--target", target, "-o", "drafted.yaml")
+    assert code == 1
+    assert message in output
+    assert not (in_a_project / "drafted.yaml").exists()
+
+
+def test_rows_without_a_label_are_pointed_out(in_a_project: Path) -> None:
+    table = unseen_table()
+    table.loc[:2, "Species"] = None
+    table.to_csv(in_a_project / "penguins.csv", index=False)
+    code, output = init_config("-i", "penguins.csv", "--target", "Species", "-o", "drafted.yaml")
+    assert code == 0, output
+    assert "warning: 3 rows have no 'Species': remove them before training" in output
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yes", "no", "1.5", "#tag", "a: b", "[x]", "Culmen Length (mm)", "null", "", "née", 0, True],
+)
+def test_names_and_values_survive_the_round_trip_through_yaml(value: object) -> None:
+    assert yaml.safe_load(flow({"name": value})) == {"name": value}
