@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app, loading_libraries
-from {{ cookiecutter.package_name }}.config import Config
+from {{ cookiecutter.package_name }}.config import CategoricalColumn, Config
 
 runner = CliRunner()
 
@@ -124,7 +124,11 @@ def test_train_predict_evaluate_end_to_end(
         ],
     )
     assert evaluated.exit_code == 0, evaluated.output
-    assert '"model_version"' in evaluated.output
+    assert '"model_version"' in evaluated.stdout
+    assert (
+        f"holds about 100% of the rows model {metadata['run_id']} was trained on"
+        in evaluated.stderr
+    ), "the training file itself"
     evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
     assert evaluation["model_version"] == metadata["run_id"]
 
@@ -286,3 +290,35 @@ def test_a_model_outside_the_models_folder_needs_the_opt_in(
     allowed = runner.invoke(app, [*command, "--model", str(run.run_dir), "--allow-external-model"])
     assert allowed.exit_code == 0, allowed.output
     assert scored.is_file()
+
+
+def test_validate_makes_the_checks_train_makes_and_warns_of_suspicious_features(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    features = config.data.feature_names
+    config_path = write(config, tmp_path)
+    table = tmp_path / "table.csv"
+
+    def validate(frame: pd.DataFrame) -> tuple[int, str]:
+        frame.to_csv(table, index=False)
+        result = runner.invoke(app, ["validate", "-c", str(config_path), "-i", str(table)])
+        return result.exit_code, result.output
+
+    code, output = validate(sample.assign(**{features[0]: sample[features[0]].iloc[0]}))
+    assert code == 1
+    assert f"constant column(s) {features[0]} carry no information" in output, "as train says"
+
+    free_text = next(
+        column.name
+        for column in config.data.features
+        if isinstance(column, CategoricalColumn) and not column.allowed
+    )
+    numbered = sample.assign(**{free_text: [f"C{row:05}" for row in range(len(sample))]})
+    code, output = validate(numbered)  # an ID in disguise
+    assert code == 0, output
+    assert f"warning: {table}: feature {free_text!r} looks like an ID" in output
+    assert "move it to data.passthrough" in output
+
+    code, output = validate(sample.rename(columns={features[-1]: features[-1].upper()}))
+    assert code == 1
+    assert f"column {features[-1]!r} is missing (did you mean {features[-1].upper()!r}?)" in output

@@ -23,14 +23,21 @@ from {{ cookiecutter.package_name }}.config import (
     ModelConfig,
     QualityGate,
 )
+from {{ cookiecutter.package_name }}.data import load_dataset
 from {{ cookiecutter.package_name }}.errors import (
     CheckFailedError,
     ConfigError,
     DataError,
+    ProjectWarning,
 )
-from {{ cookiecutter.package_name }}.evaluate import class_codes, score
+from {{ cookiecutter.package_name }}.evaluate import (
+    class_codes,
+    score,
+    share_of_training_rows,
+)
 from {{ cookiecutter.package_name }}.explain import feature_importance
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.model_card import describes_other_data
+from {{ cookiecutter.package_name }}.train import split, train
 
 
 def test_training_meets_the_gate_and_writes_the_run(trained: tuple[Config, TrainingRun]) -> None:
@@ -224,3 +231,34 @@ def test_a_run_names_no_home_folder(
     for path in run.run_dir.iterdir():
         if path.suffix in (".json", ".yaml", ".md"):
             assert str(home) not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_evaluate_tells_training_rows_from_new_ones_whatever_the_file_type(
+    trained: tuple[Config, TrainingRun], tmp_path: Path
+) -> None:
+    config, run = trained
+    train_rows, test_rows = split(load_dataset(config.data), config)
+    assert share_of_training_rows(run.metadata, test_rows, config) == 0.0
+    assert share_of_training_rows(run.metadata, train_rows, config) == 1.0
+    half = len(train_rows) // 2
+    mixed = pd.concat([train_rows.iloc[:half], test_rows])
+    assert share_of_training_rows(run.metadata, mixed, config) == pytest.approx(0.5, abs=0.1)
+
+    as_parquet = tmp_path / "train.parquet"
+    train_rows.to_parquet(as_parquet)
+    read_back = load_dataset(config.data, as_parquet)
+    assert share_of_training_rows(run.metadata, read_back, config) == 1.0
+
+
+def test_a_card_that_speaks_of_the_sample_is_flagged_for_other_data(
+    config: Config, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "mine.csv"
+    elsewhere.write_bytes(config.data.path.read_bytes())
+    with pytest.warns(ProjectWarning, match=r"speaks of synthetic sample data.*mine\.csv"):
+        train(config, elsewhere)
+    assert describes_other_data(config, config.data.path) is None, "the sample itself"
+    card = config.model_card.model_copy(
+        update={"intended_use": "Retention offers.", "limitations": "Our own customers, 2024."}
+    )
+    assert describes_other_data(config.model_copy(update={"model_card": card}), elsewhere) is None

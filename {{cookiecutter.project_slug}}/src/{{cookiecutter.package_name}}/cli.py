@@ -279,7 +279,10 @@ def validate(
     ] = True,
     verbose: VerboseOption = False,
 ) -> None:
-    """Check a data file against the config's schema.
+    """Check a data file against the schema and what train needs.
+
+    Labelled data gets every check train makes, and a warning for a feature that looks
+    like an ID, holds dates or alone gives the target away.
 
     \b
     Example: {{ cookiecutter.project_slug }} validate -i {{ sample }}
@@ -299,6 +302,16 @@ def validate(
         with_target=labelled,
         source=str(source),
     )
+    if labelled:
+        with loading_libraries():
+            from .config_draft import suspicious_features
+            from .data import check_trainable
+            from .train import split
+
+        check_trainable(frame, settings.data, source=str(source))
+        split(frame, settings)
+        for warning in suspicious_features(frame, settings.data, settings.task):
+            typer.echo(f"warning: {source}: {warning}", err=True)
     missing = int(frame.isna().sum().sum())
     typer.echo(
         f"{source}: {len(frame)} rows, {frame.shape[1]} columns, {missing} missing values: valid"
@@ -500,7 +513,7 @@ def evaluate(
     with loading_libraries():
         from .data import read_table
         from .data import validate as validate_frame
-        from .evaluate import score
+        from .evaluate import score, share_of_training_rows
         from .predict import load_for_inference
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
@@ -522,6 +535,13 @@ def evaluate(
         frame[settings.data.target.name],
     )
     result = {"model_version": saved.version, **scores}
+    seen = share_of_training_rows(saved.metadata, frame, settings)
+    if seen:
+        typer.echo(
+            f"warning: {data}: holds about {seen:.0%} of the rows model {saved.version} was "
+            "trained on; scores on them overstate how it does on new data",
+            err=True,
+        )
     if output is not None:
         from .artifacts import write_json
 

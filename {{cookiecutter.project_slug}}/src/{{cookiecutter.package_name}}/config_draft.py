@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .config import YAML_DUMPER, Task, read_yaml
+from .config import YAML_DUMPER, DataConfig, Task, read_yaml
 from .errors import ConfigError, DataError
 
 MAX_CLASSES = 10  # an integer target with more distinct values is taken as a quantity
@@ -190,6 +190,29 @@ def decide_column(name: str, values: pd.Series, target: pd.Series, task: Task) -
     if distinct > MANY_CATEGORIES:
         note += f"; one-hot encoding makes {distinct} columns"
     return ColumnDecision(name, entry=entry, note=note)
+
+
+def suspicious_features(frame: pd.DataFrame, config: DataConfig, task: Task) -> list[str]:
+    """What ``validate`` warns of: features that the draft would have left out, and why.
+
+    They are allowed (the user may know better) but usually a mistake: an identifier
+    that the model would memorise, dates taken as categories, a column that gives the
+    target away.
+    """
+    target = frame.get(config.target.name)
+    warnings = []
+    for column in config.features:
+        if target is None:
+            break
+        verdict = decide_column(column.name, frame[column.name], target, task)
+        if verdict.passthrough:
+            warnings.append(
+                f"feature {column.name!r} looks like an ID ({verdict.note.split(': ', 1)[1]}): "
+                "a model only memorises it; move it to data.passthrough"
+            )
+        elif verdict.entry is None and verdict.note.startswith(("dates", "gives")):
+            warnings.append(f"feature {column.name!r}: {verdict.note}")
+    return warnings
 
 
 def infer_task(target: pd.Series) -> tuple[Task, str]:

@@ -85,7 +85,25 @@ def read_table(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
         raise DataError(f"{path}: cannot read data ({first_line})") from None
     if frame.empty:
         raise DataError(f"{path}: data file has no rows")
+    frame.attrs[FILE_COLUMNS] = _file_columns(path, frame)
     return frame
+
+
+FILE_COLUMNS = "file_columns"  # every column name of the file read, in ``DataFrame.attrs``
+
+
+def _file_columns(path: Path, frame: pd.DataFrame) -> list[str]:
+    """All the file's column names, also those not read, to suggest when one is missing."""
+    try:
+        if path.suffix.lower() == ".csv":
+            return [str(name) for name in pd.read_csv(path, nrows=0).columns]
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return [str(name) for name in pq.read_schema(path).names]
+    except (ValueError, OSError):
+        pass
+    return [str(name) for name in frame.columns]
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -140,6 +158,21 @@ def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return quoted
 
 
+def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of ``columns``, the same for the same values whatever the
+    file type they were read from (numbers as floats, everything else as text)."""
+    canonical = pd.DataFrame(
+        {
+            name: frame[name].astype("float64")
+            if pd.api.types.is_numeric_dtype(frame[name])
+            and not pd.api.types.is_bool_dtype(frame[name])
+            else frame[name].astype(object)
+            for name in columns
+        }
+    )
+    return np.asarray(pd.util.hash_pandas_object(canonical, index=False))
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -175,7 +208,9 @@ def validate(
     try:
         checked = schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        failures = describe_failures(errors.failure_cases, config.target.name)
+        failures = describe_failures(
+            errors.failure_cases, config.target.name, frame.attrs.get(FILE_COLUMNS, [])
+        )
         raise DataError(f"{source}: {failures}") from None
     return checked[list(schema.columns)]
 
@@ -204,7 +239,10 @@ def split_invalid(
             return checked[list(schema.columns)], pd.concat(rejected).sort_index()
         per_row = failures[failures["index"].notna()]
         if per_row.empty or (failures["check"] == "column_in_dataframe").any():
-            raise DataError(f"{source}: {describe_failures(failures, config.target.name)}")
+            problems = describe_failures(
+                failures, config.target.name, frame.attrs.get(FILE_COLUMNS, [])
+            )
+            raise DataError(f"{source}: {problems}")
         reasons = per_row.groupby("index", sort=True).apply(_row_reason)
         rejected.append(remaining.loc[reasons.index].assign(**{REASON: reasons}))
         remaining = remaining.drop(index=reasons.index)
@@ -249,14 +287,18 @@ def _bound(check: str) -> str:
     return check[check.index("(") + 1 : -1]
 
 
-def describe_failures(failures: pd.DataFrame, target: str, limit: int = 3) -> str:
+def describe_failures(
+    failures: pd.DataFrame, target: str, file_columns: list[str], limit: int = 3
+) -> str:
     """Summarise pandera's failure table as one readable line, one clause per column."""
     clauses: dict[str, str] = {}
     for row in failures.itertuples(index=False):
         check = str(row.check)
         if check == "column_in_dataframe":
             name = str(row.failure_case)
-            clauses.setdefault(name, f"column {name!r} is missing")
+            clauses.setdefault(
+                name, f"column {name!r} is missing{_in_the_file(name, file_columns)}"
+            )
             continue
         name = str(row.column)
         if name in clauses or check.startswith("dtype("):
@@ -280,6 +322,21 @@ def describe_failures(failures: pd.DataFrame, target: str, limit: int = 3) -> st
         else:
             clauses[name] = f"column {name!r} fails {check} ({count} row(s), e.g. {examples})"
     return "; ".join(clauses.values()) or "data does not match the schema"
+
+
+def _in_the_file(name: str, file_columns: list[str], shown: int = 8) -> str:
+    """What the file has instead of ``name``: the closest names, else the first few."""
+    if not file_columns:
+        return ""
+    import difflib
+
+    close = [column for column in file_columns if column.lower() == name.lower()][:1]
+    close += difflib.get_close_matches(name, file_columns, n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {' or '.join(repr(c) for c in dict.fromkeys(close))}?)"
+    listed = ", ".join(repr(column) for column in file_columns[:shown])
+    more = f" and {len(file_columns) - shown} more" if len(file_columns) > shown else ""
+    return f" (the file has {listed}{more})"
 
 
 def check_trainable(frame: pd.DataFrame, config: DataConfig, *, source: str) -> None:

@@ -9,8 +9,12 @@ import pandas as pd
 from sklearn import metrics
 from sklearn.pipeline import Pipeline
 
-from .config import QualityGate, Task
+from .config import Config, QualityGate, Task
+from .data import row_hashes
 from .errors import DataError
+
+# The key, under the metadata's "data", of hashes of training rows drawn at random.
+TRAINING_ROW_SAMPLE = "training_row_sample"
 
 
 def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
@@ -77,3 +81,17 @@ def gate_failures(scores: dict[str, float], gate: QualityGate) -> list[str]:
         if scores[name] > bound
     ]
     return failures
+
+
+def share_of_training_rows(metadata: dict[str, Any], frame: pd.DataFrame, config: Config) -> float:
+    """About how many of the rows the model was trained on are in ``frame``, as a share.
+
+    Scores on rows a model has seen overstate how it does on new ones; ``evaluate``
+    says so when the share is not zero. Estimated from the sample training recorded.
+    """
+    sample = metadata.get("data", {}).get(TRAINING_ROW_SAMPLE) or []
+    if not sample:
+        return 0.0
+    columns = [*config.data.feature_names, config.data.target.name]
+    present = set(row_hashes(frame, columns).tolist())
+    return sum(int(value, 16) in present for value in sample) / len(sample)

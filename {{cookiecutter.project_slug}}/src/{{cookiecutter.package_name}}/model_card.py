@@ -6,10 +6,29 @@ data and what drives it, so a reviewer can judge the model without running code.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .artifacts import MODEL_FILE, MODEL_HASH
-from .config import Config
+from .config import Config, portable_path
+
+SAMPLE_DATA = Path("data/sample")
+
+
+def describes_other_data(config: Config, source: Path) -> str | None:
+    """Why the card's words would not be true of a model trained on ``source``, if so.
+
+    The shipped card speaks of the synthetic sample; once the data is the user's own, a
+    card that still says so misleads whoever reads it.
+    """
+    words = f"{config.model_card.intended_use} {config.model_card.limitations}".lower()
+    where = portable_path(source)
+    if "synthetic" not in words or Path(where).is_relative_to(SAMPLE_DATA):
+        return None
+    return (
+        f"model_card in the config speaks of synthetic sample data, but the model is trained "
+        f"on {where}: say what holds for it there, or draft it with init-config"
+    )
 
 
 def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:

@@ -41,16 +41,31 @@ def load_for_inference(
     return saved
 
 
+def takes_the_features(saved: SavedModel, config: Config) -> bool:
+    """Whether the model was trained on the config's features, in the config's order."""
+    trained = saved.metadata.get("features")
+    return not isinstance(trained, list) or trained == config.data.feature_names
+
+
+def fits_config(saved: SavedModel, config: Config) -> bool:
+    """Whether the model can stand in for one trained on ``config``: same features, same task.
+
+    A registry champion trained before the data or the task changed can be neither
+    compared with nor served in place of a model of the new config.
+    """
+    return takes_the_features(saved, config) and saved.metadata.get("task") == config.task
+
+
 def check_trained_on(saved: SavedModel, config: Config) -> None:
     """Refuse a model trained on other columns than the config lists: it would fail mid-way.
 
     A user who edits ``data.features`` and predicts before training again gets one line
     that says so, not a traceback from inside the pipeline (or a 500 from the API).
     """
-    trained = saved.metadata.get("features")
-    if isinstance(trained, list) and trained != config.data.feature_names:
+    if not takes_the_features(saved, config):
+        trained = ", ".join(map(str, saved.metadata["features"]))
         raise ModelNotFoundError(
-            f"model {saved.version} was trained on features {', '.join(map(str, trained))}; "
+            f"model {saved.version} was trained on features {trained}; "
             f"the config lists {', '.join(config.data.feature_names)}: train again, or predict "
             "with the config the model was trained with (config.yaml in its run folder)"
         )

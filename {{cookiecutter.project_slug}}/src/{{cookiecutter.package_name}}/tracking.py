@@ -570,22 +570,6 @@ class HeldOut:
         return self.read_rows()
 
 
-def fits_config(model: Any, config: Config) -> bool:
-    """Whether ``model`` takes the config's features and does its task.
-
-    A champion trained before the data or the task changed can be neither compared with
-    nor served in place of a model of the new config.
-    """
-    from sklearn.base import is_classifier
-
-    columns = getattr(model, "feature_names_in_", None)
-    return (
-        columns is not None
-        and set(columns) == set(config.data.feature_names)
-        and is_classifier(model) == (config.task == "classification")
-    )
-
-
 def _recorded_score(
     client: MlflowClient, name: str, version: str, metric: str, held_out: HeldOut
 ) -> float | None:
@@ -617,10 +601,12 @@ def promote(
             if recorded is not None:
                 return recorded
             from .evaluate import score  # scikit-learn's metrics, only when scoring again
+            from .predict import fits_config
 
-            model = load_version(config, version).model
-            if not fits_config(model, config):
+            saved = load_version(config, version)
+            if not fits_config(saved, config):
                 return None
+            model = saved.model
             rows = held_out.rows
             features, target = rows[config.data.feature_names], rows[config.data.target.name]
             return score(config.task, model, features, target)[rule.metric]

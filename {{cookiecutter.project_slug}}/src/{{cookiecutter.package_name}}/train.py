@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import warnings
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,8 +27,8 @@ from sklearn.pipeline import Pipeline
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
 from .config import CV_METRIC, FOR_THE_RECORD, Config, portable_path, read_yaml_file, write_yaml
-from .data import file_sha256, load_dataset
-from .errors import CheckFailedError, ConfigError
+from .data import file_sha256, load_dataset, row_hashes
+from .errors import CheckFailedError, ConfigError, ProjectWarning
 from .features import build_preprocessor
 
 
@@ -108,6 +109,19 @@ def split(frame: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFra
     return train, test
 
 
+SAMPLED_ROWS = 1000
+
+
+def training_row_sample(train_rows: pd.DataFrame, config: Config) -> list[str]:
+    """Hashes of up to 1,000 training rows, drawn at random, for ``evaluate`` to tell when
+    it is handed rows the model was trained on. A whole training file is found for sure;
+    a share of training rows is estimated to within a few percent."""
+    count = min(SAMPLED_ROWS, len(train_rows))
+    sample = train_rows.sample(n=count, random_state=config.seed)
+    columns = [*config.data.feature_names, config.data.target.name]
+    return [f"{value:016x}" for value in row_hashes(sample, columns)]
+
+
 def held_out_fingerprint(config: Config, data_sha256: str) -> str:
     """A name for the held-out rows that takes no pass over them.
 
@@ -159,6 +173,9 @@ def train(
     """
     source = data_path or config.data.path
     frame = load_dataset(config.data, source)
+    misleading_card = model_card.describes_other_data(config, Path(source))
+    if misleading_card:
+        warnings.warn(misleading_card, ProjectWarning, stacklevel=2)
     train_rows, test_rows = split(frame, config)
     features, target = config.data.feature_names, config.data.target.name
 
@@ -203,6 +220,7 @@ def train(
             "train_rows": len(train_rows),
             "test_rows": len(test_rows),
             "held_out_fingerprint": held_out_fingerprint(config, data_sha256),
+            evaluate.TRAINING_ROW_SAMPLE: training_row_sample(train_rows, config),
         },
         "config_sha256": config.fingerprint(),
         "git": lineage.git_state(),
