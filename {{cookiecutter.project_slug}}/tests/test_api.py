@@ -32,11 +32,14 @@ from {{ cookiecutter.package_name }}.api_guards import (
     API_KEY_VARIABLE,
     MOST_ERRORS,
 )
+from {{ cookiecutter.package_name }}.api_models import record_model
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
+    BooleanColumn,
     CategoricalColumn,
     Config,
+    DatetimeColumn,
     ServingConfig,
 )
 from {{ cookiecutter.package_name }}.errors import ProjectError, ProjectWarning
@@ -621,3 +624,23 @@ def test_an_api_key_must_be_ascii(monkeypatch: pytest.MonkeyPatch, served: Confi
     monkeypatch.setenv(API_KEY_VARIABLE, "s3cret-k\u00e9y")
     with pytest.raises(ProjectError, match=f"{API_KEY_VARIABLE}: use printable ASCII"):
         create_app(served)
+
+
+def test_booleans_are_json_booleans_and_dates_are_text_in_their_format(config: Config) -> None:
+    features = [
+        BooleanColumn(name="member", type="boolean"),
+        DatetimeColumn(name="joined", type="datetime", format="%d/%m/%Y", nullable=True),
+    ]
+    typed = config.model_copy(
+        update={"data": config.data.model_copy(update={"features": features})}
+    )
+    record = record_model(typed)
+    accepted = record.model_validate({"member": False, "joined": "29/02/2024"})
+    assert accepted.model_dump() == {"member": False, "joined": "29/02/2024"}
+    assert record.model_validate({"member": True}).model_dump()["joined"] is None
+    for member in ("false", 0, None):  # a word for a boolean is for files, not JSON
+        with pytest.raises(ValueError, match="member"):
+            record.model_validate({"member": member, "joined": None})
+    for joined in ("2024-02-29", "30/02/2024", "x" * 65):
+        with pytest.raises(ValueError, match="joined"):
+            record.model_validate({"member": True, "joined": joined})

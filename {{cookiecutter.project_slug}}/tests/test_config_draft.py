@@ -11,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from {{ cookiecutter.package_name }}.artifacts import load_run
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
     DEFAULT_CONFIG,
@@ -19,6 +20,8 @@ from {{ cookiecutter.package_name }}.config import (
     load_config,
 )
 from {{ cookiecutter.package_name }}.config_draft import flow
+from {{ cookiecutter.package_name }}.monitoring import monitor
+from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +30,8 @@ runner = CliRunner()
 
 def unseen_table(rows: int = 400, seed: int = 7) -> pd.DataFrame:
     """Penguin-like measurements: three classes, names with spaces and brackets, missing
-    values, an ID, a constant and an empty column, dates, booleans and a code that is
-    the answer in disguise."""
+    values, an ID, a constant and an empty column, day-first dates, booleans (as True/False
+    and as yes/no) and a code that is the answer in disguise."""
     rng = np.random.default_rng(seed)
     species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], rows, p=[0.45, 0.2, 0.35])
     bill = pd.Series(species).map({"Adelie": 38.8, "Chinstrap": 48.8, "Gentoo": 47.5})
@@ -43,8 +46,9 @@ def unseen_table(rows: int = 400, seed: int = 7) -> pd.DataFrame:
             "Sex": pd.Series(
                 rng.choice(["MALE", "FEMALE", ""], rows, p=[0.48, 0.48, 0.04])
             ).replace("", None),
-            "Date Egg": pd.date_range("2007-11-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+            "Date Egg": pd.date_range("2007-11-01", periods=rows, freq="D").strftime("%d/%m/%Y"),
             "Clutch Completion": rng.choice([True, False], rows),
+            "Tagged": pd.Series(rng.choice(["Yes", "No", ""], rows)).replace("", None),
             "Study": "PAL0708",
             "Comments": None,
             "Species Code": [name[:3].upper() for name in species],
@@ -103,15 +107,24 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
         "Body Mass (g)",
         "Island",
         "Sex",
+        "Date Egg",
         "Clutch Completion",
+        "Tagged",
     ]
+    assert features["Date Egg"].model_dump(exclude_defaults=True) == {
+        "name": "Date Egg",
+        "type": "datetime",
+        "format": "%d/%m/%Y",
+    }
+    assert features["Clutch Completion"].type == "boolean"
+    assert features["Tagged"].type == "boolean"
+    assert features["Tagged"].nullable
     assert features["Culmen Length (mm)"].nullable
     assert not features["Body Mass (g)"].nullable
     assert getattr(features["Body Mass (g)"], "min", None) == 0
     assert getattr(features["Sex"], "allowed", None) == ["FEMALE", "MALE"]
     assert config.data.passthrough == ["Sample Number"]
     for left_out, why in [
-        ("Date Egg", "dates (ISO8601)"),
         ("Study", "the same value ('PAL0708') in every row"),
         ("Comments", "empty in every row"),
         ("Species Code", "gives the target away alone"),
@@ -128,8 +141,23 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
     assert "penguins.csv (400 rows)" in config.model_card.limitations
     assert "synthetic" not in text.lower()
 
-    run = train(runnable_here(config, in_a_project))
+    config = runnable_here(config, in_a_project)
+    run = train(config)
     assert run.metadata["quality_gate"]["passed"]
+    model_inputs = set(load_run(config.paths.models).model[:-1].get_feature_names_out())
+    assert {"Date Egg_year", "Date Egg_month", "Date Egg_weekday", "Tagged"} <= model_inputs
+
+    # The same table as the model will meet it: scored, explained, watched for drift.
+    scored = predict_file(
+        config, in_a_project / "penguins.csv", in_a_project / "p.csv", explain=True
+    )
+    assert scored.predictions["prediction"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
+    assert scored.predictions["contribution_Date Egg"].notna().all()
+    report = monitor(config, config.data.path, config.data.path, in_a_project / "drift")
+    tests = {feature.name: feature.test for feature in report.features}
+    assert tests["Date Egg"] == "chi2 of months"
+    assert tests["Tagged"] == "chi2"
+    assert not report.alert
 
 
 def test_a_numeric_target_makes_it_a_regression(in_a_project: Path) -> None:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import (
+    BooleanColumn,
     CategoricalColumn,
     Config,
+    DataConfig,
+    DatetimeColumn,
     NumericColumn,
 )
 from {{ cookiecutter.package_name }}.data import (
     check_trainable,
+    frame_from_records,
     load_dataset,
     read_table,
+    split_invalid,
     validate,
     write_table,
 )
@@ -46,7 +52,7 @@ def test_wrong_type(config: Config, sample: pd.DataFrame) -> None:
     name = first(config, NumericColumn)
     bad = sample.astype({name: object})
     bad.loc[bad.index[0], name] = "not a number"
-    with pytest.raises(DataError, match=f"column '{name}' has values of the wrong type"):
+    with pytest.raises(DataError, match=f"column '{name}' has values that are not a number"):
         validate(bad, config.data, with_target=True, source="x.csv")
 
 
@@ -155,3 +161,73 @@ def test_json_lines_skip_a_torn_line_with_a_warning(tmp_path: Path) -> None:
         f"{log}:2: not a whole JSON record (cut short?); skipped",
         f"{log}:4: not a whole JSON record (cut short?); skipped",
     ]
+
+
+TYPED = DataConfig(
+    path=Path("typed.csv"),
+    target=NumericColumn(name="y", type="numeric"),
+    features=[
+        BooleanColumn(name="member", type="boolean", nullable=True),
+        DatetimeColumn(name="joined", type="datetime", format="%d/%m/%Y", nullable=True),
+    ],
+)
+
+
+def test_booleans_are_read_from_their_words_and_dates_in_their_format(tmp_path: Path) -> None:
+    written = tmp_path / "typed.csv"
+    written.write_text(
+        "member,joined,y\n"
+        "Yes,31/01/2024,1\n"
+        "no,01/02/2024,2\n"
+        " TRUE ,,3\n"
+        "0,29/02/2024,4\n"
+        ",15/03/2024,5\n",
+        encoding="utf-8",
+    )
+    frame = validate(read_table(written), TYPED, with_target=True, source="typed.csv")
+    assert frame["member"].tolist()[:4] == [1.0, 0.0, 1.0, 0.0]
+    assert np.isnan(frame["member"].iloc[4])
+    assert str(frame["joined"].dtype).startswith("datetime64")
+    assert frame["joined"].iloc[0] == pd.Timestamp("2024-01-31")
+    assert pd.isna(frame["joined"].iloc[2])
+
+    # The API's records, typed the same way, give the model the same values.
+    records: list[dict[str, Any]] = [
+        {"member": True, "joined": "31/01/2024"},
+        {"member": False, "joined": None},
+        {"member": None, "joined": "29/02/2024"},
+    ]
+    from_api = frame_from_records(records, TYPED)
+    from_file = validate(
+        pd.DataFrame(
+            {"member": ["yes", "false", None], "joined": ["31/01/2024", None, "29/02/2024"]}
+        ),
+        TYPED,
+        with_target=False,
+        source="x",
+    )
+    pd.testing.assert_frame_equal(from_api, from_file, check_dtype=False)
+    assert from_api.dtypes.tolist() == from_file.dtypes.tolist()
+
+
+def test_a_word_that_is_not_yes_or_no_and_a_date_in_another_format_are_named() -> None:
+    rows = pd.DataFrame(
+        {
+            "member": ["yes", "maybe", "2", "no"],
+            "joined": ["31/01/2024", "01/02/2024", "x", "2024-01-31"],
+        }
+    )
+    with pytest.raises(DataError) as error:
+        validate(rows, TYPED, with_target=False, source="t.csv")
+    message = str(error.value)
+    assert "column 'member' has values that are not true or false (or yes/no, 1/0)" in message
+    assert "column 'joined' has values that are not a date in the format %d/%m/%Y" in message
+    valid, rejected = split_invalid(rows, TYPED, with_target=False, source="t.csv")
+    assert valid.index.tolist() == [0]
+    assert rejected["reason"].tolist() == [
+        "member: 'maybe' is not true or false (or yes/no, 1/0)",
+        "joined: 'x' is not a date in the format %d/%m/%Y; "
+        "member: '2' is not true or false (or yes/no, 1/0)",
+        "joined: '2024-01-31' is not a date in the format %d/%m/%Y",
+    ]
+    assert rejected["member"].tolist() == ["maybe", "2", "no"], "rejected rows as they were read"

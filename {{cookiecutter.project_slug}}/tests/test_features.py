@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.config import (
     Config,
 )
 from {{ cookiecutter.package_name }}.data import validate
-from {{ cookiecutter.package_name }}.features import build_preprocessor
+from {{ cookiecutter.package_name }}.features import build_preprocessor, date_parts
 
 
 def test_missing_and_unseen_values_transform_to_finite_numbers(
@@ -34,3 +34,12 @@ def test_every_configured_column_is_used(config: Config, sample: pd.DataFrame) -
     preprocessor = build_preprocessor(config.data).fit(frame)
     used = {name for _, _, columns in preprocessor.transformers_ for name in columns}
     assert used >= set(config.data.feature_names)
+
+
+def test_a_date_becomes_its_year_month_and_weekday() -> None:
+    dates = pd.DataFrame({"joined": pd.to_datetime(pd.Series(["2024-01-31", None, "2025-06-01"]))})
+    parts = date_parts(dates)
+    assert list(parts.columns) == ["joined_year", "joined_month", "joined_weekday"]
+    assert parts.iloc[0].tolist() == [2024.0, 1.0, 2.0]  # a Wednesday
+    assert parts.iloc[1].isna().all()
+    assert parts.iloc[2].tolist() == [2025.0, 6.0, 6.0]  # a Sunday

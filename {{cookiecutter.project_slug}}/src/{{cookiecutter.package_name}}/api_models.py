@@ -7,11 +7,13 @@ bound what a request can make the server hold or log: free text has a maximum le
 numbers must be finite, and text must be valid Unicode.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from .config import CategoricalColumn, Column, Config
+from .config import BooleanColumn, CategoricalColumn, Column, Config, DatetimeColumn
 
 REQUEST_ID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -25,12 +27,34 @@ def _whole_unicode(text: str) -> str:
     return text
 
 
+def _date_in(date_format: str) -> Callable[[str], str]:
+    """A check that the text is a date in ``date_format``, read as batch data reads it."""
+
+    def check(text: str) -> str:
+        try:
+            pd.to_datetime(text, format=date_format)
+        except (ValueError, OverflowError):
+            raise ValueError(f"not a date in the format {date_format}") from None
+        return text
+
+    return check
+
+
 def _field(column: Column, config: Config, *, required: bool = False) -> tuple[Any, Any]:
     """The annotation and ``Field`` that check one value of ``column``."""
-    if isinstance(column, CategoricalColumn):
-        constraints: dict[str, Any] = {}
+    constraints: dict[str, Any] = {}
+    if isinstance(column, BooleanColumn):
+        annotation: Any = bool
+        constraints = {"strict": True}  # JSON true or false, not "false" or 0
+    elif isinstance(column, DatetimeColumn):
+        annotation = Annotated[
+            str,
+            StringConstraints(max_length=64),
+            AfterValidator(_date_in(column.format)),
+        ]
+    elif isinstance(column, CategoricalColumn):
         if column.allowed:
-            annotation: Any = Literal[tuple(column.allowed)]
+            annotation = Literal[tuple(column.allowed)]
         else:
             annotation = Annotated[
                 str,

@@ -133,7 +133,30 @@ class CategoricalColumn(Section):
         return values
 
 
-Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
+class BooleanColumn(Section):
+    """Yes or no. Files may say true/false, yes/no, 1/0 (any case), the API says JSON
+    true/false; the model sees 1 and 0."""
+
+    name: str = Field(min_length=1)
+    type: Literal["boolean"]
+    nullable: bool = False
+
+
+class DatetimeColumn(Section):
+    """A date or a time, written in ``format`` (``ISO8601`` or a ``strftime`` pattern such
+    as ``"%d/%m/%Y"``). The model sees three numbers made of it: the year, the month and
+    the day of the week (0 is Monday)."""
+
+    name: str = Field(min_length=1)
+    type: Literal["datetime"]
+    format: str = Field(default="ISO8601", min_length=2)
+    nullable: bool = False
+
+
+Column = Annotated[
+    NumericColumn | CategoricalColumn | BooleanColumn | DatetimeColumn,
+    Field(discriminator="type"),
+]
 
 
 def portable_path(path: Path) -> str:
@@ -176,6 +199,11 @@ class DataConfig(Section):
             raise ValueError(f"target {self.target.name!r} is also listed as a feature")
         if self.target.nullable:
             raise ValueError("the target cannot be nullable: every training row needs a label")
+        if not isinstance(self.target, NumericColumn | CategoricalColumn):
+            raise ValueError(
+                f"the target cannot be of type {self.target.type}: use categorical (with its "
+                "classes under allowed) or numeric"
+            )
         modelled = {*names, self.target.name}
         both = sorted(modelled.intersection(self.passthrough))
         if both:

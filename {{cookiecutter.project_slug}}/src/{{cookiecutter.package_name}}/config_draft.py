@@ -33,6 +33,15 @@ ID_SHARE = 0.9  # a text column whose values are this unique is an identifier
 LEAK_SCORE = 0.99  # a single column that predicts the target this well is suspect
 DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y")
 DATE_SHARE = 0.95  # the share of a text column's values that must parse as dates
+# Two values that make a column boolean rather than categorical (or numeric, for 0 and 1).
+BOOLEAN_PAIRS = [
+    {"true", "false"},
+    {"yes", "no"},
+    {"y", "n"},
+    {"t", "f"},
+    {"1", "0"},
+    {"1.0", "0.0"},
+]
 
 # What a task brings when the table asks for the other task than the current config's.
 TASK_MODEL: dict[str, dict[str, Any]] = {
@@ -97,7 +106,7 @@ def _is_integral(values: pd.Series) -> bool:
 def _date_format(values: pd.Series) -> str | None:
     """The first format in which nearly all of a text column's values are dates, if any."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        return "a date type"
+        return "ISO8601"  # already dates, as in Parquet: any format reads them
     text = values.astype(str).head(1000)
     if not text.str.contains(r"\d", regex=True).all():
         return None
@@ -159,37 +168,60 @@ def decide_column(name: str, values: pd.Series, target: pd.Series, task: Task) -
             passthrough=True,
             note=f"ID-like: {distinct} distinct whole numbers in {rows} rows",
         )
+    if distinct == 2 and _is_boolean(known):
+        return _unless_leaking(
+            ColumnDecision(name, entry={"name": name, "type": "boolean", **nullable}),
+            values.astype(str).where(values.notna()),
+            target,
+            task,
+        )
     if not numeric:
         date_format = _date_format(known)
         if date_format is not None:
-            return ColumnDecision(
-                name,
-                note=f"dates ({date_format}): turn them into numbers, e.g. days since an event",
-            )
+            entry: dict[str, Any] = {"name": name, "type": "datetime", "format": date_format}
+            entry |= nullable
+            return ColumnDecision(name, entry=entry, note="the model sees year, month, weekday")
         if distinct > MAX_ALLOWED and distinct >= ID_SHARE * len(known):
             return ColumnDecision(
                 name, passthrough=True, note=f"ID-like: {distinct} distinct values in {rows} rows"
             )
-    leak = _leaks(values, target, task, numeric)
-    if leak is not None:
-        return ColumnDecision(
-            name,
-            note=f"gives the target away alone ({leak:.3f}): is it known before the outcome?",
-        )
     if numeric:
-        entry: dict[str, Any] = {"name": name, "type": "numeric"}
+        entry = {"name": name, "type": "numeric"}
         if float(known.min()) >= 0:
             entry["min"] = 0
         note = f"seen {_number(known.min())} to {_number(known.max())}"
-        return ColumnDecision(name, entry={**entry, **nullable}, note=note)
+        decision = ColumnDecision(name, entry={**entry, **nullable}, note=note)
+        return _unless_leaking(decision, values, target, task)
     entry = {"name": name, "type": "categorical", **nullable}
     if distinct <= MAX_ALLOWED:
         entry["allowed"] = sorted(known.astype(str).unique())
-        return ColumnDecision(name, entry=entry)
+        return _unless_leaking(ColumnDecision(name, entry=entry), values, target, task)
     note = f"{distinct} values, not listed: an unseen one is encoded as none of them"
     if distinct > MANY_CATEGORIES:
         note += f"; one-hot encoding makes {distinct} columns"
-    return ColumnDecision(name, entry=entry, note=note)
+    return _unless_leaking(ColumnDecision(name, entry=entry, note=note), values, target, task)
+
+
+def _is_boolean(known: pd.Series) -> bool:
+    """Two values, both words of a yes/no column (``true``, ``no``, ``1``...), or booleans."""
+    if pd.api.types.is_bool_dtype(known):
+        return True
+    words = {str(value).strip().lower() for value in known.unique()}
+    return any(words == pair for pair in BOOLEAN_PAIRS)
+
+
+def _unless_leaking(
+    decision: ColumnDecision, values: pd.Series, target: pd.Series, task: Task
+) -> ColumnDecision:
+    """``decision``, or the column left out if it alone gives the target away."""
+    numeric = decision.entry is not None and decision.entry["type"] == "numeric"
+    leak = _leaks(values, target, task, numeric)
+    if leak is None:
+        return decision
+    return ColumnDecision(
+        decision.name,
+        note=f"gives the target away alone ({leak:.3f}): is it known before the outcome?",
+    )
 
 
 def suspicious_features(frame: pd.DataFrame, config: DataConfig, task: Task) -> list[str]:
@@ -210,8 +242,15 @@ def suspicious_features(frame: pd.DataFrame, config: DataConfig, task: Task) -> 
                 f"feature {column.name!r} looks like an ID ({verdict.note.split(': ', 1)[1]}): "
                 "a model only memorises it; move it to data.passthrough"
             )
-        elif verdict.entry is None and verdict.note.startswith(("dates", "gives")):
+        elif verdict.entry is None and verdict.note.startswith("gives"):
             warnings.append(f"feature {column.name!r}: {verdict.note}")
+        elif verdict.entry is not None and verdict.entry["type"] != column.type == "categorical":
+            kind = verdict.entry["type"]
+            warnings.append(
+                f"feature {column.name!r} holds {'dates' if kind == 'datetime' else kind + 's'}"
+                f": make it type: {kind}"
+                + (f" (format: {verdict.entry['format']})" if kind == "datetime" else "")
+            )
     return warnings
 
 
@@ -486,8 +525,9 @@ def _summary(
     lines = [
         f"read {source}: {rows} rows, {len(decisions) + 1} columns",
         f"task: {task}, as {why}",
-        f"features: {len(features)} ({kinds.count('numeric')} numeric, "
-        f"{kinds.count('categorical')} categorical)",
+        f"features: {len(features)} ("
+        + ", ".join(f"{kinds.count(kind)} {kind}" for kind in dict.fromkeys(sorted(kinds)))
+        + ")",
     ]
     passthrough = [d.name for d in decisions if d.passthrough]
     if passthrough:

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 
 from .artifacts import as_if_created, temporary_beside
-from .config import CategoricalColumn, Column, DataConfig
+from .config import BooleanColumn, CategoricalColumn, Column, DataConfig, DatetimeColumn
 from .errors import DataError
 from .json_lines import read_entries
 
@@ -181,10 +182,39 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# What a boolean column may hold in a file, read without regard to case or spaces.
+BOOLEAN_WORDS = {
+    **dict.fromkeys(["true", "yes", "y", "t", "1", "1.0"], 1.0),
+    **dict.fromkeys(["false", "no", "n", "f", "0", "0.0"], 0.0),
+}
+
+
+def booleans_as_numbers(frame: pd.DataFrame, config: DataConfig) -> pd.DataFrame:
+    """``frame`` with each boolean column's words turned into 1.0 and 0.0, the numbers the
+    schema checks and the model sees. Anything else is left as it is, for the schema to
+    report as it was written."""
+    present = [c.name for c in config.features if isinstance(c, BooleanColumn) and c.name in frame]
+    if not present:
+        return frame
+    converted = frame.copy()
+    for name in present:
+        values = frame[name]
+        words = values.astype(str).str.strip().str.lower().map(BOOLEAN_WORDS)
+        converted[name] = words.astype(object).where(words.notna() | values.isna(), values)
+    return converted
+
+
 def _column_schema(column: Column) -> pa.Column:
     if isinstance(column, CategoricalColumn):
         checks = [pa.Check.isin(column.allowed)] if column.allowed else []
         return pa.Column(str, checks=checks, nullable=column.nullable, coerce=True)
+    if isinstance(column, BooleanColumn):
+        checks = [pa.Check.isin([0.0, 1.0])]
+        return pa.Column(float, checks=checks, nullable=column.nullable, coerce=True)
+    if isinstance(column, DatetimeColumn):
+        # A dataclass field of pandera's DateTime that its type stubs leave out.
+        parsed = pandas_engine.DateTime(to_datetime_kwargs={"format": column.format})  # type: ignore[call-arg]
+        return pa.Column(parsed, nullable=column.nullable, coerce=True)
     # Infinity is a float but not a measurement: scikit-learn refuses it mid-fit.
     checks = [pa.Check(np.isfinite, name="finite")]
     if column.min is not None:
@@ -206,10 +236,10 @@ def validate(
     """Check ``frame`` against the schema and return only the configured columns, typed."""
     schema = build_schema(config, with_target=with_target)
     try:
-        checked = schema.validate(frame, lazy=True)
+        checked = schema.validate(booleans_as_numbers(frame, config), lazy=True)
     except pa.errors.SchemaErrors as errors:
         failures = describe_failures(
-            errors.failure_cases, config.target.name, frame.attrs.get(FILE_COLUMNS, [])
+            errors.failure_cases, config, frame.attrs.get(FILE_COLUMNS, [])
         )
         raise DataError(f"{source}: {failures}") from None
     return checked[list(schema.columns)]
@@ -229,7 +259,8 @@ def split_invalid(
     other checks run, so the rows left are checked again until they all pass.
     """
     schema = build_schema(config, with_target=with_target)
-    remaining, rejected = frame, [frame.iloc[:0].assign(**{REASON: ""})]
+    remaining = booleans_as_numbers(frame, config)
+    rejected = [frame.iloc[:0].assign(**{REASON: ""})]
     while True:
         try:
             checked = schema.validate(remaining, lazy=True)
@@ -239,12 +270,12 @@ def split_invalid(
             return checked[list(schema.columns)], pd.concat(rejected).sort_index()
         per_row = failures[failures["index"].notna()]
         if per_row.empty or (failures["check"] == "column_in_dataframe").any():
-            problems = describe_failures(
-                failures, config.target.name, frame.attrs.get(FILE_COLUMNS, [])
-            )
+            problems = describe_failures(failures, config, frame.attrs.get(FILE_COLUMNS, []))
             raise DataError(f"{source}: {problems}")
-        reasons = per_row.groupby("index", sort=True).apply(_row_reason)
-        rejected.append(remaining.loc[reasons.index].assign(**{REASON: reasons}))
+        reasons = per_row.groupby("index", sort=True).apply(
+            lambda row_failures: _row_reason(row_failures, config)
+        )
+        rejected.append(frame.loc[reasons.index].assign(**{REASON: reasons}))
         remaining = remaining.drop(index=reasons.index)
 
 
@@ -257,15 +288,26 @@ def no_valid_row(rejected: pd.DataFrame, path: Path, *, source: str) -> DataErro
     )
 
 
-def _row_reason(failures: pd.DataFrame) -> str:
+def _expected(config: DataConfig, name: str) -> str:
+    """What a value of column ``name`` must be, in words: ``a number``, ``true or false``."""
+    column = next(c for c in [*config.features, config.target] if c.name == name)
+    if isinstance(column, BooleanColumn):
+        return "true or false (or yes/no, 1/0)"
+    if isinstance(column, DatetimeColumn):
+        return f"a date in the format {column.format}"
+    return "text" if isinstance(column, CategoricalColumn) else "a number"
+
+
+def _row_reason(failures: pd.DataFrame, config: DataConfig) -> str:
     """Why one row fails: a clause per failed check, such as ``contract: 'x' is not allowed``."""
     clauses = []
     for row in failures.itertuples(index=False):
         check, value = str(row.check), row.failure_case
         if check.startswith("dtype("):
             continue  # the coerce_dtype failure of the same cell says it
-        if check.startswith("coerce_dtype"):
-            problem = f"{value!r} is not a number"
+        boolean = _expected(config, str(row.column)).startswith("true")
+        if check.startswith("coerce_dtype") or (boolean and check.startswith("isin(")):
+            problem = f"{value!r} is not {_expected(config, str(row.column))}"
         elif check == "not_nullable":
             problem = "missing"
         elif check == "finite":
@@ -279,7 +321,7 @@ def _row_reason(failures: pd.DataFrame) -> str:
         else:
             problem = f"{value!r} fails {check}"
         clauses.append(f"{row.column}: {problem}")
-    return "; ".join(clauses)
+    return "; ".join(dict.fromkeys(clauses))  # a word is neither a number nor allowed: once
 
 
 def _bound(check: str) -> str:
@@ -288,7 +330,7 @@ def _bound(check: str) -> str:
 
 
 def describe_failures(
-    failures: pd.DataFrame, target: str, file_columns: list[str], limit: int = 3
+    failures: pd.DataFrame, config: DataConfig, file_columns: list[str], limit: int = 3
 ) -> str:
     """Summarise pandera's failure table as one readable line, one clause per column."""
     clauses: dict[str, str] = {}
@@ -308,12 +350,15 @@ def describe_failures(
         ]
         examples = ", ".join(repr(value) for value in column_failures["failure_case"].head(limit))
         count = len(column_failures)
-        if check.startswith("coerce_dtype"):
-            clauses[name] = f"column {name!r} has values of the wrong type (e.g. {examples})"
+        if check.startswith("coerce_dtype") or (
+            check.startswith("isin(") and _expected(config, name).startswith("true")
+        ):
+            expected = _expected(config, name)
+            clauses[name] = f"column {name!r} has values that are not {expected} (e.g. {examples})"
         elif check == "not_nullable":
             fix = (
                 "rows without a label cannot train: fill them in or leave them out"
-                if name == target
+                if name == config.target.name
                 else "if they are expected, add nullable: true to it in the config"
             )
             clauses[name] = f"column {name!r} has {count} missing value(s) ({fix})"
@@ -357,16 +402,20 @@ def frame_from_records(records: list[dict[str, Any]], config: DataConfig) -> pd.
     """Records already checked field by field, typed the way ``validate`` types a frame.
 
     The API's request model carries the schema's checks; this only gives the values the
-    types the pipeline was trained on (numbers as floats, categories as objects, missing
-    values as NaN) without running the checks a second time.
+    types the pipeline was trained on (numbers and booleans as floats, categories as
+    objects, dates as datetimes, missing values as NaN or NaT) without running the
+    checks a second time.
     """
-    columns = {}
+    columns: dict[str, Any] = {}
     for column in config.features:
         values = [record[column.name] for record in records]
         if isinstance(column, CategoricalColumn):
             columns[column.name] = np.array(
                 [np.nan if value is None else value for value in values], dtype=object
             )
+        elif isinstance(column, DatetimeColumn):
+            dates = pd.to_datetime(values, format=column.format)
+            columns[column.name] = dates.astype("datetime64[ns]")  # as the schema makes them
         else:
             columns[column.name] = np.array(values, dtype=float)  # None becomes NaN
     return pd.DataFrame(columns, columns=config.feature_names)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from .config import CategoricalColumn, Config, DataConfig
+from .config import BooleanColumn, CategoricalColumn, Config, DataConfig, DatetimeColumn
 from .evaluate import class_codes
 
 # Rows scored per predict call: several shuffled columns at once, within a bounded memory.
@@ -97,7 +97,8 @@ def plot_importance(importance: dict[str, float], path: Path) -> None:
 
 
 def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:
-    """A typical row: the median of each numeric column, the mode of each categorical one."""
+    """A typical row: the median of each numeric column and date (written ISO 8601), the
+    most common value of each categorical and boolean one."""
     row: dict[str, Any] = {}
     for column in config.features:
         values = features[column.name].dropna()
@@ -105,6 +106,10 @@ def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:
             row[column.name] = None
         elif isinstance(column, CategoricalColumn):
             row[column.name] = str(values.mode().iloc[0])
+        elif isinstance(column, BooleanColumn):
+            row[column.name] = float(values.mode().iloc[0])
+        elif isinstance(column, DatetimeColumn):
+            row[column.name] = pd.Timestamp(values.median()).isoformat()
         else:
             row[column.name] = float(values.median())
     return row

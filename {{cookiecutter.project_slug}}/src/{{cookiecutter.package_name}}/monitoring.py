@@ -21,7 +21,7 @@ from scipy import stats
 
 from .artifacts import atomic_write_text, write_json
 from .charts import bar_chart
-from .config import CategoricalColumn, Config
+from .config import BooleanColumn, CategoricalColumn, Config, DatetimeColumn
 from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import CheckFailedError, ModelNotFoundError
 
@@ -86,8 +86,10 @@ def numeric_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float,
 
 
 def categorical_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float, float]:
-    ref = reference.fillna("(missing)").astype(str).value_counts()
-    cur = current.fillna("(missing)").astype(str).value_counts()
+    ref, cur = (
+        values.astype(object).where(values.notna(), "(missing)").astype(str).value_counts()
+        for values in (reference, current)
+    )
     categories = sorted(set(ref.index) | set(cur.index))
     counts = np.array([[ref.get(c, 0) for c in categories], [cur.get(c, 0) for c in categories]])
     if len(categories) < 2:
@@ -96,12 +98,25 @@ def categorical_drift(reference: pd.Series, current: pd.Series) -> tuple[str, fl
     return "chi2", p_value, psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
 
 
+def as_compared(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The values drift is judged on: dates by their month. Dates move on by nature, so
+    new rows always have later ones; what can drift and come back is the season."""
+    dates = [c.name for c in config.data.features if isinstance(c, DatetimeColumn)]
+    return frame.assign(**{name: frame[name].dt.month_name() for name in dates})
+
+
 def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config) -> DriftReport:
     thresholds = config.monitoring
     results = []
     for column in config.data.features:
-        measure = categorical_drift if isinstance(column, CategoricalColumn) else numeric_drift
+        measure = (
+            categorical_drift
+            if isinstance(column, CategoricalColumn | BooleanColumn | DatetimeColumn)
+            else numeric_drift
+        )
         test, p_value, index = measure(reference[column.name], current[column.name])
+        if isinstance(column, DatetimeColumn):
+            test += " of months"
         drifted = p_value < thresholds.p_value and index >= thresholds.min_psi
         results.append(FeatureDrift(column.name, test, p_value, index, drifted))
     share = sum(r.drifted for r in results) / len(results)
@@ -254,6 +269,7 @@ def monitor(
             raise no_valid_row(rejected, output_dir / REJECTED_FILE, source=str(current_path))
     else:
         current = validate(current_rows, config.data, with_target=False, source=str(current_path))
+    reference, current = as_compared(reference, config), as_compared(current, config)
     if len(current) < config.monitoring.min_rows:
         report = too_few_rows(reference, current)
     else:

@@ -210,14 +210,17 @@ def _flat(params: dict[str, Any]) -> dict[str, str]:
     return {key: str(value)[:500] for key, value in params.items()}
 
 
+# MLflow's names for the config's column types; numbers and booleans (1 and 0 by the time
+# the model sees them) are doubles.
+MLFLOW_TYPES = {"categorical": "string", "datetime": "datetime"}
+
+
 def mlflow_schema(columns: list[Column]) -> Schema:
     """The config's schema in MLflow's terms: declared once, never inferred from the rows."""
     return Schema(
         [
             ColSpec(
-                "string" if isinstance(column, CategoricalColumn) else "double",
-                column.name,
-                required=not column.nullable,
+                MLFLOW_TYPES.get(column.type, "double"), column.name, required=not column.nullable
             )
             for column in columns
         ]
