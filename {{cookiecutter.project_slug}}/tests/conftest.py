@@ -93,6 +93,15 @@ def sample(base_config: Config) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def validated(base_config: Config, sample: pd.DataFrame) -> pd.DataFrame:
+    """The sample as every command hands it to a model: checked and typed by the schema
+    (booleans as 1 and 0, dates as dates)."""
+    from {{ cookiecutter.package_name }}.data import validate
+
+    return validate(sample, base_config.data, with_target=True, source="the sample")
+
+
+@pytest.fixture(scope="session")
 def trained(
     base_config: Config, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Config, TrainingRun]:

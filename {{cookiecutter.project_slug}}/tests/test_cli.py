@@ -308,15 +308,16 @@ def test_validate_makes_the_checks_train_makes_and_warns_of_suspicious_features(
     assert code == 1
     assert f"constant column(s) {features[0]} carry no information" in output, "as train says"
 
-    free_text = next(
-        column.name
-        for column in config.data.features
-        if isinstance(column, CategoricalColumn) and not column.allowed
+    with_code = config.data.model_copy(
+        update={
+            "features": [*config.data.features, CategoricalColumn(name="code", type="categorical")]
+        }
     )
-    numbered = sample.assign(**{free_text: [f"C{row:05}" for row in range(len(sample))]})
+    config_path = write(config.model_copy(update={"data": with_code}), tmp_path)
+    numbered = sample.assign(code=[f"C{row:05}" for row in range(len(sample))])
     code, output = validate(numbered)  # an ID in disguise
     assert code == 0, output
-    assert f"warning: {table}: feature {free_text!r} looks like an ID" in output
+    assert f"warning: {table}: feature 'code' looks like an ID" in output
     assert "move it to data.passthrough" in output
 
     code, output = validate(sample.rename(columns={features[-1]: features[-1].upper()}))

@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.config import (
     CategoricalColumn,
     Config,
+    NumericColumn,
 )
 from {{ cookiecutter.package_name }}.data import REASON, read_table
 from {{ cookiecutter.package_name }}.errors import (
@@ -23,14 +24,15 @@ from {{ cookiecutter.package_name }}.monitoring import REJECTED_FILE, monitor
 
 
 def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers moved by two standard deviations, categories collapsed onto one value."""
+    """Numbers moved by two standard deviations; categories, booleans and dates collapsed
+    onto one value each."""
     moved = frame.copy()
     for column in config.data.features:
         values = moved[column.name]
-        if isinstance(column, CategoricalColumn):
-            moved[column.name] = values.dropna().iloc[0]
-        else:
+        if isinstance(column, NumericColumn):
             moved[column.name] = values + 2 * values.std()
+        else:
+            moved[column.name] = values.dropna().iloc[0]
     return moved
 
 

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
-from {{ cookiecutter.package_name }}.config import CategoricalColumn, Config, QualityGate
+from {{ cookiecutter.package_name }}.config import (
+    BooleanColumn,
+    CategoricalColumn,
+    Config,
+    NumericColumn,
+    QualityGate,
+)
 from {{ cookiecutter.package_name }}.data import REASON, read_table, write_table
 from {{ cookiecutter.package_name }}.errors import (
     CheckFailedError,
@@ -216,6 +222,23 @@ def test_a_model_trained_on_other_features_is_refused(
     with pytest.raises(ModelNotFoundError, match=r"was trained on features .* train again"):
         predict_file(fewer, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+    # The same names, one of another type: the model would get numbers where it saw text.
+    last = config.data.features[-1]
+    retyped_column = (
+        BooleanColumn(name=last.name, type="boolean")
+        if last.type != "boolean"
+        else NumericColumn(name=last.name, type="numeric")
+    )
+    retyped = config.model_copy(
+        update={
+            "data": config.data.model_copy(
+                update={"features": [*config.data.features[:-1], retyped_column]}
+            )
+        }
+    )
+    with pytest.raises(ModelNotFoundError, match=rf"{last.name} \({last.type}\)"):
+        predict_file(retyped, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
 
 
 def test_csv_output_never_hands_a_spreadsheet_a_formula(

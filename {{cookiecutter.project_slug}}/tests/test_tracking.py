@@ -252,7 +252,7 @@ def test_mlflow_tools_load_the_very_file_training_wrote(
 
 def test_predict_loads_the_champion_from_the_registry(
     registered: tuple[Config, TrainingRun],
-    sample: pd.DataFrame,
+    validated: pd.DataFrame,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -261,7 +261,7 @@ def test_predict_loads_the_champion_from_the_registry(
     (tmp_path / "scratch").mkdir()
     saved = load_for_inference(config, f"models:/{config.tracking.registered_model}@{CHAMPION}")
     assert saved.version == run.run_id
-    features = sample[config.data.feature_names].head(5)
+    features = validated[config.data.feature_names].head(5)
     assert len(saved.model.predict(features)) == 5
     assert not list((tmp_path / "scratch").iterdir()), "the downloaded model is removed"
 

@@ -158,14 +158,14 @@ def test_importance_ranks_the_column_the_target_depends_on_first(config: Config)
 @pytest.mark.parametrize("rows_per_call", [1, 100_000], ids=["column-by-column", "stacked"])
 def test_importance_is_the_mean_score_drop_over_seeded_shuffles(
     trained: tuple[Config, TrainingRun],
-    sample: pd.DataFrame,
+    validated: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
     rows_per_call: int,
 ) -> None:
     """Stacking the shuffled copies into few predict calls changes no number."""
     config, _ = trained
     model = load_run(config.paths.models).model
-    features, target = sample[config.data.feature_names], sample[config.data.target.name]
+    features, target = validated[config.data.feature_names], validated[config.data.target.name]
     monkeypatch.setattr(explain, "PREDICT_BATCH_ROWS", rows_per_call)
 
     rows = features.sample(
@@ -190,12 +190,12 @@ def test_importance_is_the_mean_score_drop_over_seeded_shuffles(
 
 
 def test_scores_equal_those_of_the_pipeline_own_predict(
-    trained: tuple[Config, TrainingRun], sample: pd.DataFrame
+    trained: tuple[Config, TrainingRun], validated: pd.DataFrame
 ) -> None:
     """Transforming once for labels and probabilities changes no number."""
     config, _ = trained
     model = load_run(config.paths.models).model
-    features, target = sample[config.data.feature_names], sample[config.data.target.name]
+    features, target = validated[config.data.feature_names], validated[config.data.target.name]
 
     class Opaque:
         """The same model, hidden from the one-transform shortcut."""
@@ -255,6 +255,10 @@ def test_a_card_that_speaks_of_the_sample_is_flagged_for_other_data(
 ) -> None:
     elsewhere = tmp_path / "mine.csv"
     elsewhere.write_bytes(config.data.path.read_bytes())
+    shipped = config.model_card.model_copy(  # the words the sample's config ships with
+        update={"limitations": "Trained on synthetic data: its scores say nothing about real ones."}
+    )
+    config = config.model_copy(update={"model_card": shipped})
     with pytest.warns(ProjectWarning, match=r"speaks of synthetic sample data.*mine\.csv"):
         train(config, elsewhere)
     assert describes_other_data(config, config.data.path) is None, "the sample itself"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,15 @@ def load_for_inference(
 
 
 def takes_the_features(saved: SavedModel, config: Config) -> bool:
-    """Whether the model was trained on the config's features, in the config's order."""
+    """Whether the model was trained on the config's features, in the config's order and
+    of the same types (a column that became boolean reaches the model as 1 and 0, where
+    it used to be text)."""
     trained = saved.metadata.get("features")
-    return not isinstance(trained, list) or trained == config.data.feature_names
+    types = saved.metadata.get("feature_types")
+    return (not isinstance(trained, list) or trained == config.data.feature_names) and (
+        not isinstance(types, dict)
+        or types == {column.name: column.type for column in config.data.features}
+    )
 
 
 def fits_config(saved: SavedModel, config: Config) -> bool:
@@ -63,12 +70,21 @@ def check_trained_on(saved: SavedModel, config: Config) -> None:
     that says so, not a traceback from inside the pipeline (or a 500 from the API).
     """
     if not takes_the_features(saved, config):
-        trained = ", ".join(map(str, saved.metadata["features"]))
+        trained = ", ".join(
+            f"{name} ({kind})" for name, kind in _trained_types(saved.metadata).items()
+        )
+        listed = ", ".join(f"{c.name} ({c.type})" for c in config.data.features)
         raise ModelNotFoundError(
             f"model {saved.version} was trained on features {trained}; "
-            f"the config lists {', '.join(config.data.feature_names)}: train again, or predict "
+            f"the config lists {listed}: train again, or predict "
             "with the config the model was trained with (config.yaml in its run folder)"
         )
+
+
+def _trained_types(metadata: dict[str, Any]) -> dict[str, str]:
+    """The features a model was trained on, with their types where the run recorded them."""
+    types = metadata.get("feature_types") or {}
+    return {str(name): str(types.get(name, "?")) for name in metadata.get("features", [])}
 
 
 @dataclass(frozen=True)

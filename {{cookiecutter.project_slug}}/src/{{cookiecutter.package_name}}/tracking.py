@@ -104,7 +104,7 @@ class Promotion:
             return (
                 f"version {self.version} ({self.metric}={self.challenger_score:.4f}) takes the "
                 f"{CHAMPION} alias from version {self.champion_version}, which the config no "
-                "longer fits (other columns or another task): not compared"
+                "longer fits (other columns or types, or another task): not compared"
             )
         verdict = "takes" if self.promoted else "does not take"
         return (

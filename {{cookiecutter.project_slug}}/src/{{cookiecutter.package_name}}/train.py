@@ -212,6 +212,7 @@ def train(
         "quality_gate": {"passed": not failures, "failures": failures},
         "feature_importance": importance,
         "features": config.data.feature_names,  # what the pipeline expects, in order
+        "feature_types": {column.name: column.type for column in config.data.features},
         "reference_row": explain.reference_row(train_rows[features], config.data),
         "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
         "data": {
