@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+{% if cookiecutter.serving == "fastapi" -%}
+import json
+{% endif -%}
 import math
 from pathlib import Path
 
@@ -9,8 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+{% if cookiecutter.serving == "fastapi" -%}
+from fastapi.testclient import TestClient
+{% endif -%}
 from typer.testing import CliRunner
 
+{% if cookiecutter.serving == "fastapi" -%}
+from {{ cookiecutter.package_name }}.api import create_app
+{% endif -%}
 from {{ cookiecutter.package_name }}.artifacts import load_run
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
@@ -20,6 +29,9 @@ from {{ cookiecutter.package_name }}.config import (
     load_config,
 )
 from {{ cookiecutter.package_name }}.config_draft import flow
+{% if cookiecutter.serving == "fastapi" -%}
+from {{ cookiecutter.package_name }}.data import booleans_as_numbers
+{% endif -%}
 from {{ cookiecutter.package_name }}.monitoring import monitor
 from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.train import train
@@ -54,7 +66,7 @@ def unseen_table(rows: int = 400, seed: int = 7) -> pd.DataFrame:
             "Species Code": [name[:3].upper() for name in species],
             "Species": species,
         }
-    )
+    ).assign(Large=lambda table: np.where(table["Body Mass (g)"] > 4500, "yes", "no"))
 
 
 @pytest.fixture
@@ -110,6 +122,7 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
         "Date Egg",
         "Clutch Completion",
         "Tagged",
+        "Large",
     ]
     assert features["Date Egg"].model_dump(exclude_defaults=True) == {
         "name": "Date Egg",
@@ -226,3 +239,30 @@ def test_rows_without_a_label_are_pointed_out(in_a_project: Path) -> None:
 )
 def test_names_and_values_survive_the_round_trip_through_yaml(value: object) -> None:
     assert yaml.safe_load(flow({"name": value})) == {"name": value}
+
+
+def test_a_yes_no_target_is_predicted_as_booleans(in_a_project: Path) -> None:
+    code, output = init_config("-i", "penguins.csv", "--target", "Large", "-o", "drafted.yaml")
+    assert code == 0, output
+    config = runnable_here(load_config(in_a_project / "drafted.yaml"), in_a_project)
+    assert config.data.target.type == "boolean"
+    assert "Body Mass (g)" not in config.data.feature_names, "Large is its mass, thresholded"
+    train(config)
+
+    scored = predict_file(config, in_a_project / "penguins.csv", in_a_project / "p.csv")
+    assert all(isinstance(label, bool) for label in scored.predictions["prediction"])
+    assert {"probability_False", "probability_True"} <= set(scored.predictions.columns)
+{%- if cookiecutter.serving == "fastapi" %}
+
+    first = booleans_as_numbers(unseen_table().head(1), config.data)[config.data.feature_names]
+    record = json.loads(first.to_json(orient="records"))[0]
+    for column in config.data.features:
+        if column.type == "boolean" and record[column.name] is not None:
+            record[column.name] = bool(record[column.name])
+    with TestClient(create_app(config)) as client:
+        response = client.post("/predict", json={"records": [record]})
+    assert response.status_code == 200, response.text
+    [answer] = response.json()["predictions"]
+    assert answer["prediction"] in (True, False)
+    assert set(answer["probabilities"]) == {"False", "True"}
+{%- endif %}

@@ -265,6 +265,6 @@ def _logged_records(log: JsonLinesLog) -> Iterator[tuple[str, int]]:
             yield request_id, index
 
 
-def _plain(value: Any) -> float | str:
-    """Labels as plain JSON types: text stays text, numbers become floats."""
-    return value if isinstance(value, str) else float(value)
+def _plain(value: Any) -> bool | float | str:
+    """Labels as plain JSON types: text stays text, booleans booleans, numbers floats."""
+    return value if isinstance(value, str | bool) else float(value)

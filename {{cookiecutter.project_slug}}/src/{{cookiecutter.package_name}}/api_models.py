@@ -99,7 +99,7 @@ def feedback_model(config: Config) -> type[BaseModel]:
 
 
 class Prediction(BaseModel):
-    prediction: float | str
+    prediction: bool | float | str
     probabilities: dict[str, float] | None = None
 
 

@@ -199,10 +199,10 @@ class DataConfig(Section):
             raise ValueError(f"target {self.target.name!r} is also listed as a feature")
         if self.target.nullable:
             raise ValueError("the target cannot be nullable: every training row needs a label")
-        if not isinstance(self.target, NumericColumn | CategoricalColumn):
+        if isinstance(self.target, DatetimeColumn):
             raise ValueError(
-                f"the target cannot be of type {self.target.type}: use categorical (with its "
-                "classes under allowed) or numeric"
+                "the target cannot be a datetime: use categorical or boolean (classification) "
+                "or numeric (regression)"
             )
         modelled = {*names, self.target.name}
         both = sorted(modelled.intersection(self.passthrough))
@@ -369,11 +369,14 @@ class Config(Section):
                 )
         target = self.data.target
         if self.task == "classification":
-            if not isinstance(target, CategoricalColumn) or not target.allowed:
+            if isinstance(target, BooleanColumn):
+                pass  # two classes, false and true
+            elif not isinstance(target, CategoricalColumn) or not target.allowed:
                 raise ValueError(
-                    "data.target: classification needs a categorical target with 'allowed' classes"
+                    "data.target: classification needs a boolean target, or a categorical "
+                    "one with 'allowed' classes"
                 )
-            if len(target.allowed) < 2:
+            elif len(target.allowed) < 2:
                 raise ValueError("data.target.allowed: classification needs at least two classes")
         elif not isinstance(target, NumericColumn):
             raise ValueError("data.target: regression needs a numeric target")

@@ -277,6 +277,9 @@ def _class_order(known: pd.Series) -> list[str]:
 
 def target_entry(target: pd.Series, task: Task) -> dict[str, Any]:
     known = target.dropna()
+    textual = not pd.api.types.is_numeric_dtype(known) or pd.api.types.is_bool_dtype(known)
+    if task == "classification" and textual and known.nunique() == 2 and _is_boolean(known):
+        return {"name": target.name, "type": "boolean"}
     if task == "classification":
         return {"name": target.name, "type": "categorical", "allowed": _class_order(known)}
     entry: dict[str, Any] = {"name": target.name, "type": "numeric"}

@@ -193,7 +193,11 @@ def booleans_as_numbers(frame: pd.DataFrame, config: DataConfig) -> pd.DataFrame
     """``frame`` with each boolean column's words turned into 1.0 and 0.0, the numbers the
     schema checks and the model sees. Anything else is left as it is, for the schema to
     report as it was written."""
-    present = [c.name for c in config.features if isinstance(c, BooleanColumn) and c.name in frame]
+    present = [
+        c.name
+        for c in [*config.features, config.target]
+        if isinstance(c, BooleanColumn) and c.name in frame
+    ]
     if not present:
         return frame
     converted = frame.copy()
@@ -242,7 +246,16 @@ def validate(
             errors.failure_cases, config, frame.attrs.get(FILE_COLUMNS, [])
         )
         raise DataError(f"{source}: {failures}") from None
-    return checked[list(schema.columns)]
+    return _labels_in_their_type(checked[list(schema.columns)], config)
+
+
+def _labels_in_their_type(checked: pd.DataFrame, config: DataConfig) -> pd.DataFrame:
+    """A boolean target's classes are ``False`` and ``True``, and predictions come back so;
+    as a feature, the same values stay the 1 and 0 the model sees."""
+    name = config.target.name
+    if isinstance(config.target, BooleanColumn) and name in checked:
+        return checked.assign(**{name: checked[name].astype(bool)})
+    return checked
 
 
 REASON = "reason"
@@ -267,7 +280,8 @@ def split_invalid(
         except pa.errors.SchemaErrors as errors:
             failures = errors.failure_cases
         else:
-            return checked[list(schema.columns)], pd.concat(rejected).sort_index()
+            valid = _labels_in_their_type(checked[list(schema.columns)], config)
+            return valid, pd.concat(rejected).sort_index()
         per_row = failures[failures["index"].notna()]
         if per_row.empty or (failures["check"] == "column_in_dataframe").any():
             problems = describe_failures(failures, config, frame.attrs.get(FILE_COLUMNS, []))
@@ -394,7 +408,8 @@ def check_trainable(frame: pd.DataFrame, config: DataConfig, *, source: str) -> 
             f"{source}: constant column(s) {', '.join(constant)} carry no information; "
             "remove them from data.features"
         )
-    if isinstance(config.target, CategoricalColumn) and frame[config.target.name].nunique() < 2:
+    classes = isinstance(config.target, CategoricalColumn | BooleanColumn)
+    if classes and frame[config.target.name].nunique() < 2:
         raise DataError(f"{source}: the target {config.target.name!r} has a single class")
 
 
