@@ -42,7 +42,7 @@ from {{ cookiecutter.package_name }}.config import (
     DatetimeColumn,
     ServingConfig,
 )
-from {{ cookiecutter.package_name }}.data import booleans_as_numbers
+from {{ cookiecutter.package_name }}.data import booleans_as_numbers, validate
 from {{ cookiecutter.package_name }}.errors import ProjectError, ProjectWarning
 
 
@@ -505,9 +505,11 @@ def test_a_torn_log_line_is_skipped_and_never_glued(
     assert "Traceback" not in result.output
 
 
-def records_target(sample: pd.DataFrame, config: Config) -> float | str:
-    actual = sample[config.data.target.name].iloc[0]
-    return actual if isinstance(actual, str) else float(actual)
+def records_target(sample: pd.DataFrame, config: Config) -> bool | float | str:
+    """The first row's outcome as a client reports it: typed as the target is."""
+    first = validate(sample.head(1), config.data, with_target=True, source="the sample")
+    actual: bool | float | str = first[config.data.target.name].tolist()[0]
+    return actual
 
 
 def test_logs_rotate_and_monitor_reads_across(

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.artifacts import TrainingRun
 from {{ cookiecutter.package_name }}.cli import app, loading_libraries
-from {{ cookiecutter.package_name }}.config import CategoricalColumn, Config
+from {{ cookiecutter.package_name }}.config import CategoricalColumn, Config, NumericColumn
 
 runner = CliRunner()
 
@@ -323,3 +323,28 @@ def test_validate_makes_the_checks_train_makes_and_warns_of_suspicious_features(
     code, output = validate(sample.rename(columns={features[-1]: features[-1].upper()}))
     assert code == 1
     assert f"column {features[-1]!r} is missing (did you mean {features[-1].upper()!r}?)" in output
+
+
+def test_an_error_about_some_rows_says_how_to_use_the_others(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    numeric = next(c.name for c in config.data.features if isinstance(c, NumericColumn))
+    rows = sample.head(5).astype({numeric: object})
+    rows.loc[rows.index[2], numeric] = "lots"
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    config_path = write(config, tmp_path)
+    result = runner.invoke(
+        app, ["predict", "-c", str(config_path), "-i", str(tmp_path / "in.csv"), "-o", "x.csv"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.endswith("; --skip-invalid uses the valid rows and sets these aside\n")
+
+    misspelled = config.data.model_copy(update={"passthrough": [f"{numeric}_"]})
+    config_path = write(config.model_copy(update={"data": misspelled}), tmp_path)
+    result = runner.invoke(app, ["validate", "-c", str(config_path), "-i", str(config.data.path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {config.data.path}: passthrough column '{numeric}_' is not in the file, so "
+        f"the output goes without it (did you mean '{numeric}'?)"
+    ) in result.stderr

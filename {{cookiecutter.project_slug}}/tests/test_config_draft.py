@@ -7,6 +7,7 @@ import json
 {% endif -%}
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from {{ cookiecutter.package_name }}.config import (
     PathsConfig,
     load_config,
 )
-from {{ cookiecutter.package_name }}.config_draft import flow
+from {{ cookiecutter.package_name }}.config_draft import decide_column, flow
 {% if cookiecutter.serving == "fastapi" -%}
 from {{ cookiecutter.package_name }}.data import booleans_as_numbers
 {% endif -%}
@@ -60,7 +61,7 @@ def unseen_table(rows: int = 400, seed: int = 7) -> pd.DataFrame:
             ).replace("", None),
             "Date Egg": pd.date_range("2007-11-01", periods=rows, freq="D").strftime("%d/%m/%Y"),
             "Clutch Completion": rng.choice([True, False], rows),
-            "Tagged": pd.Series(rng.choice(["Yes", "No", ""], rows)).replace("", None),
+            "Tagged": pd.Series(rng.choice(["Yes", "No", "yes", "NO", ""], rows)).replace("", None),
             "Study": "PAL0708",
             "Comments": None,
             "Species Code": [name[:3].upper() for name in species],
@@ -210,7 +211,8 @@ def test_an_existing_file_is_replaced_only_with_force(in_a_project: Path) -> Non
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("species", "no column 'species'; its columns: 'Sample Number', 'Culmen Length (mm)'"),
+        ("species", "no column 'species' (did you mean 'Species'"),
+        ("Date Egg", "400 distinct values in 400 rows: an identifier or a free text"),
         ("Study", "the target 'Study' has a single value"),
         ("Comments", "'Comments' has a value in fewer than 10 rows"),
     ],
@@ -241,20 +243,30 @@ def test_names_and_values_survive_the_round_trip_through_yaml(value: object) -> 
     assert yaml.safe_load(flow({"name": value})) == {"name": value}
 
 
-def test_a_yes_no_target_is_predicted_as_booleans(in_a_project: Path) -> None:
-    code, output = init_config("-i", "penguins.csv", "--target", "Large", "-o", "drafted.yaml")
+@pytest.mark.parametrize(
+    ("target", "values", "kind"),
+    [("Large", None, bool), ("Gentoo", lambda table: (table["Species"] == "Gentoo") * 1, int)],
+    ids=["yes/no", "0/1"],
+)
+def test_a_target_of_booleans_or_whole_numbers_comes_back_in_its_own_type(
+    in_a_project: Path, target: str, values: Any, kind: type
+) -> None:
+    table = unseen_table() if values is None else unseen_table().assign(**{target: values})
+    table.to_csv(in_a_project / "table.csv", index=False)
+    code, output = init_config("-i", "table.csv", "--target", target, "-o", "drafted.yaml")
     assert code == 0, output
     config = runnable_here(load_config(in_a_project / "drafted.yaml"), in_a_project)
-    assert config.data.target.type == "boolean"
-    assert "Body Mass (g)" not in config.data.feature_names, "Large is its mass, thresholded"
+    expected_classes = [False, True] if kind is bool else [0, 1]
+    assert config.data.target.type == ("boolean" if kind is bool else "categorical")
     train(config)
 
-    scored = predict_file(config, in_a_project / "penguins.csv", in_a_project / "p.csv")
-    assert all(isinstance(label, bool) for label in scored.predictions["prediction"])
-    assert {"probability_False", "probability_True"} <= set(scored.predictions.columns)
+    scored = predict_file(config, in_a_project / "table.csv", in_a_project / "p.csv")
+    assert {type(label) for label in scored.predictions["prediction"].tolist()} == {kind}
+    assert set(scored.predictions["prediction"]) <= set(expected_classes)
+    assert {f"probability_{label}" for label in expected_classes} <= set(scored.predictions)
 {%- if cookiecutter.serving == "fastapi" %}
 
-    first = booleans_as_numbers(unseen_table().head(1), config.data)[config.data.feature_names]
+    first = booleans_as_numbers(table.head(1), config.data)[config.data.feature_names]
     record = json.loads(first.to_json(orient="records"))[0]
     for column in config.data.features:
         if column.type == "boolean" and record[column.name] is not None:
@@ -263,6 +275,31 @@ def test_a_yes_no_target_is_predicted_as_booleans(in_a_project: Path) -> None:
         response = client.post("/predict", json={"records": [record]})
     assert response.status_code == 200, response.text
     [answer] = response.json()["predictions"]
-    assert answer["prediction"] in (True, False)
-    assert set(answer["probabilities"]) == {"False", "True"}
+    assert type(answer["prediction"]) is kind
+    assert set(answer["probabilities"]) == {str(label) for label in expected_classes}
 {%- endif %}
+
+
+@pytest.mark.parametrize(
+    ("values", "entry", "note"),
+    [
+        (["31-12-2024", "01-01-2025", None] * 10, {"type": "datetime", "format": "%d-%m-%Y"}, ""),
+        (
+            ["01/02/2024", "03/04/2024", "12/11/2024"] * 10,
+            {"type": "datetime", "format": "%d/%m/%Y"},
+            "check: no day is past the 12th, so it may be %m/%d/%Y",
+        ),
+        (["Y", "n", "N", "y"] * 10, {"type": "boolean"}, ""),
+        ([0, 1, 1] * 10, {"type": "boolean"}, ""),
+        ([0.123456789, 2.5, 3] * 10, {"type": "numeric", "min": 0}, "seen 0.123457 to 3"),
+    ],
+)
+def test_a_column_is_typed_from_what_it_holds(
+    values: list[object], entry: dict[str, object], note: str
+) -> None:
+    column = pd.Series(values, name="x")
+    target = pd.Series(np.random.default_rng(0).random(len(values)) < 0.5, name="y")
+    decision = decide_column("x", column, target, "classification")
+    assert decision.entry is not None
+    assert {key: decision.entry[key] for key in entry} == entry
+    assert decision.note.startswith(note)

@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.data import REASON, read_table, write_table
 from {{ cookiecutter.package_name }}.errors import (
     CheckFailedError,
     DataError,
+    InvalidRowsError,
     ModelNotFoundError,
     ProjectError,
 )
@@ -120,8 +121,10 @@ def test_invalid_rows_are_set_aside_with_a_reason_on_request(
     to ``<output>.rejected<suffix>``; the valid rows' predictions are those of a clean file."""
     config, _ = trained
     rows = sample.drop(columns=config.data.target.name).head(8)
-    numeric = next(c.name for c in config.data.features if not isinstance(c, CategoricalColumn))
-    categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    numeric = next(c.name for c in config.data.features if isinstance(c, NumericColumn))
+    categorical = next(
+        c.name for c in config.data.features if isinstance(c, CategoricalColumn) and c.allowed
+    )
     broken = rows.astype({numeric: str})  # text, so that Parquet holds a word there too
     broken.loc[1, numeric] = "lots"
     broken.loc[2, numeric] = "inf"  # checked only once the word's row is out
@@ -131,7 +134,7 @@ def test_invalid_rows_are_set_aside_with_a_reason_on_request(
     write_table(broken, source)
     output = tmp_path / f"scored{suffix}"
 
-    with pytest.raises(DataError):
+    with pytest.raises(InvalidRowsError):
         predict_file(config, source, output)
     scored = predict_file(config, source, output, skip_invalid=True)
 

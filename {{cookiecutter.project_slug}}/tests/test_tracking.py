@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import re
 import shutil
 import socket
@@ -35,6 +36,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
     Config,
+    DatetimeColumn,
     ModelConfig,
     QualityGate,
 )
@@ -51,7 +53,11 @@ from {{ cookiecutter.package_name }}.tracking import (
     rollback,
     session,
 )
-from {{ cookiecutter.package_name }}.tracking_worker import TrackingWorker
+from {{ cookiecutter.package_name }}.tracking_worker import (
+    TrackingWorker,
+    decoded_example,
+    encoded_example,
+)
 from {{ cookiecutter.package_name }}.train import (
     split,
     train,
@@ -534,3 +540,27 @@ def test_two_trainings_at_once_share_one_store(
                 dst_path=str(tmp_path / local_id),
             )
             assert local_id in Path(folder).read_text(encoding="utf-8")
+
+
+def test_the_input_example_reaches_the_worker_as_it_left(config: Config) -> None:
+    """Through JSON and back: numbers, text, missing values and dates, as validation types them."""
+    dated = config.data.model_copy(
+        update={
+            "features": [
+                *config.data.features,
+                DatetimeColumn(name="joined", type="datetime", nullable=True),
+            ]
+        }
+    )
+    with_dates = config.model_copy(update={"data": dated})
+    example = pd.DataFrame(
+        {
+            "amount": [1.5, float("nan")],
+            "plan": ["basic", None],
+            "joined": pd.to_datetime(pd.Series(["2024-02-29T10:30:00", None])).astype(
+                "datetime64[ns]"
+            ),
+        }
+    )
+    message = json.loads(json.dumps(encoded_example(example)))
+    pd.testing.assert_frame_equal(decoded_example(message, with_dates), example)

@@ -265,6 +265,7 @@ def _logged_records(log: JsonLinesLog) -> Iterator[tuple[str, int]]:
             yield request_id, index
 
 
-def _plain(value: Any) -> bool | float | str:
-    """Labels as plain JSON types: text stays text, booleans booleans, numbers floats."""
-    return value if isinstance(value, str | bool) else float(value)
+def _plain(value: Any) -> bool | int | float | str:
+    """Labels as plain JSON types: text, booleans and whole-number classes as they are,
+    predicted quantities as floats."""
+    return value if isinstance(value, str | bool | int) else float(value)

@@ -40,8 +40,9 @@ def _date_in(date_format: str) -> Callable[[str], str]:
     return check
 
 
-def _field(column: Column, config: Config, *, required: bool = False) -> tuple[Any, Any]:
-    """The annotation and ``Field`` that check one value of ``column``."""
+def _field(column: Column, config: Config, *, target: bool = False) -> tuple[Any, Any]:
+    """The annotation and ``Field`` that check one value of ``column`` (of the target, when
+    ``target``: required, and classes numbered by whole numbers given as numbers)."""
     constraints: dict[str, Any] = {}
     if isinstance(column, BooleanColumn):
         annotation: Any = bool
@@ -53,8 +54,10 @@ def _field(column: Column, config: Config, *, required: bool = False) -> tuple[A
             AfterValidator(_date_in(column.format)),
         ]
     elif isinstance(column, CategoricalColumn):
-        if column.allowed:
-            annotation = Literal[tuple(column.allowed)]
+        if target and column.numbered_classes:
+            annotation = Literal[tuple(column.allowed or [])]
+        elif column.text_values:
+            annotation = Literal[tuple(column.text_values)]
         else:
             annotation = Annotated[
                 str,
@@ -64,7 +67,7 @@ def _field(column: Column, config: Config, *, required: bool = False) -> tuple[A
     else:
         annotation = float  # strict: a number, not "12" or true
         constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False, "strict": True}
-    if column.nullable and not required:
+    if column.nullable and not target:
         return annotation | None, Field(default=None, **constraints)
     return annotation, Field(..., **constraints)
 
@@ -94,12 +97,12 @@ def feedback_model(config: Config) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         request_id=(str, Field(pattern=REQUEST_ID_PATTERN, description="From /predict.")),
         index=(int, Field(ge=0, strict=True, description="Position of the record in the request.")),
-        actual=_field(config.data.target, config, required=True),
+        actual=_field(config.data.target, config, target=True),
     )
 
 
 class Prediction(BaseModel):
-    prediction: bool | float | str
+    prediction: bool | int | float | str
     probabilities: dict[str, float] | None = None
 
 

@@ -144,6 +144,19 @@ def required(value: Path | None) -> Path:
     return value
 
 
+@contextlib.contextmanager
+def skipping_named() -> Iterator[None]:
+    """Where some rows are invalid and the others fine, the error says how to use those."""
+    from .errors import InvalidRowsError
+
+    try:
+        yield
+    except InvalidRowsError as error:
+        raise InvalidRowsError(
+            f"{error}; --skip-invalid uses the valid rows and sets these aside"
+        ) from None
+
+
 def counted(number: int, noun: str) -> str:
     """``1 prediction``, ``3 predictions``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -351,8 +364,9 @@ def init_config(
 ) -> None:
     """Draft the config for your own table.
 
-    The task, the schema, a quality gate and the model card come from the data. The columns that should not be features (IDs, dates, constant or empty ones, one
-    that gives the target away) are left out, each with a comment that says why.
+    The task, the schema, a quality gate and the model card come from the data. Columns
+    that should not be features (IDs, constant or empty ones, one that gives the target
+    away) are left out, each with a comment that says why.
 
     \b
     Example: {{ cookiecutter.project_slug }} init-config -i data/raw/table.csv --target y --force
@@ -586,15 +600,16 @@ def predict(
             _open_tracking_store(settings)
 {%- endif %}
 
-    result = predict_file(
-        settings,
-        input_path,
-        output_path,
-        model=model,
-        allow_external_model=allow_external_model,
-        explain=explain,
-        skip_invalid=skip_invalid,
-    )
+    with skipping_named():
+        result = predict_file(
+            settings,
+            input_path,
+            output_path,
+            model=model,
+            allow_external_model=allow_external_model,
+            explain=explain,
+            skip_invalid=skip_invalid,
+        )
     typer.echo(f"wrote {counted(len(result.predictions), 'prediction')} to {output_path}")
     if result.rejected is not None:
         rejected = counted(len(result.rejected), "invalid row")
@@ -653,15 +668,16 @@ def monitor(
             _open_tracking_store(settings)
 {%- endif %}
 
-    report = measure_drift(
-        settings,
-        reference or settings.data.path,
-        current,
-        output_dir,
-        model,
-        allow_external_model=allow_external_model,
-        skip_invalid=skip_invalid,
-    )
+    with skipping_named():
+        report = measure_drift(
+            settings,
+            reference or settings.data.path,
+            current,
+            output_dir,
+            model,
+            allow_external_model=allow_external_model,
+            skip_invalid=skip_invalid,
+        )
     if skip_invalid:
         rejected = counted(report.rejected_rows, "invalid row")
         typer.echo(f"set aside {rejected} in {output_dir / REJECTED_FILE}")

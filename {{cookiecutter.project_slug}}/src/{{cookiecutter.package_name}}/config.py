@@ -118,19 +118,35 @@ class CategoricalColumn(Section):
     name: str = Field(min_length=1)
     type: Literal["categorical"]
     nullable: bool = False
-    allowed: list[str] | None = Field(default=None, min_length=1)
+    allowed: list[int] | list[str] | None = Field(default=None, min_length=1)
 
     @field_validator("allowed", mode="before")
     @classmethod
     def _as_text(cls, values: Any) -> Any:
-        """Categories are compared as text, so numeric codes such as `[1, 2]` need no quotes.
+        """Categories are compared as text, so codes such as `[1, 2]` need no quotes; only
+        a target whose classes are all whole numbers keeps them as numbers, so that its
+        predictions come back as the numbers the data holds.
 
         YAML reads unquoted yes/no/true/false as booleans; they become "True"/"False",
-        as a boolean data column does. Quote "yes"/"no" when the data holds those words.
+        as a categorical data column does. Quote "yes"/"no" when the data holds those words.
         """
-        if isinstance(values, list):
+        if isinstance(values, list) and not _whole_numbers(values):
             return [str(value) for value in values]
         return values
+
+    @property
+    def text_values(self) -> list[str] | None:
+        """``allowed`` as the text a feature's values are compared with."""
+        return None if self.allowed is None else [str(value) for value in self.allowed]
+
+    @property
+    def numbered_classes(self) -> bool:
+        """Whether, as a target, its classes are the whole numbers in ``allowed``."""
+        return bool(self.allowed) and _whole_numbers(self.allowed or [])
+
+
+def _whole_numbers(values: list[Any]) -> bool:
+    return all(isinstance(value, int) and not isinstance(value, bool) for value in values)
 
 
 class BooleanColumn(Section):

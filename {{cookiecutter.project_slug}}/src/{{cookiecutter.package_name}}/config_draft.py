@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from .config import YAML_DUMPER, DataConfig, Task, read_yaml
+from .data import in_the_file
 from .errors import ConfigError, DataError
 
 MAX_CLASSES = 10  # an integer target with more distinct values is taken as a quantity
@@ -31,7 +32,7 @@ MAX_ALLOWED = 20  # a text column with at most this many values gets an allowed 
 MANY_CATEGORIES = 50  # past this, one-hot encoding deserves a word
 ID_SHARE = 0.9  # a text column whose values are this unique is an identifier
 LEAK_SCORE = 0.99  # a single column that predicts the target this well is suspect
-DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y")
+DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%d.%m.%Y")
 DATE_SHARE = 0.95  # the share of a text column's values that must parse as dates
 # Two values that make a column boolean rather than categorical (or numeric, for 0 and 1).
 BOOLEAN_PAIRS = [
@@ -110,11 +111,14 @@ def _date_format(values: pd.Series) -> str | None:
     text = values.astype(str).head(1000)
     if not text.str.contains(r"\d", regex=True).all():
         return None
-    for date_format in DATE_FORMATS:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-        if parsed.notna().mean() >= DATE_SHARE:
-            return date_format
-    return None
+    return next((form for form in DATE_FORMATS if _parses(text, form)), None)
+
+
+def _parses(values: pd.Series, date_format: str) -> bool:
+    """Whether nearly all of the first 1,000 values are dates in ``date_format``."""
+    text = values.astype(str).head(1000)
+    parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+    return bool(parsed.notna().mean() >= DATE_SHARE)
 
 
 def _leaks(values: pd.Series, target: pd.Series, task: Task, numeric: bool) -> float | None:
@@ -168,7 +172,7 @@ def decide_column(name: str, values: pd.Series, target: pd.Series, task: Task) -
             passthrough=True,
             note=f"ID-like: {distinct} distinct whole numbers in {rows} rows",
         )
-    if distinct == 2 and _is_boolean(known):
+    if _is_boolean(known):
         return _unless_leaking(
             ColumnDecision(name, entry={"name": name, "type": "boolean", **nullable}),
             values.astype(str).where(values.notna()),
@@ -180,7 +184,11 @@ def decide_column(name: str, values: pd.Series, target: pd.Series, task: Task) -
         if date_format is not None:
             entry: dict[str, Any] = {"name": name, "type": "datetime", "format": date_format}
             entry |= nullable
-            return ColumnDecision(name, entry=entry, note="the model sees year, month, weekday")
+            note = "the model sees year, month, weekday"
+            swapped = date_format.replace("%d", "%?").replace("%m", "%d").replace("%?", "%m")
+            if swapped != date_format and _parses(known, swapped):
+                note = f"check: no day is past the 12th, so it may be {swapped}; {note}"
+            return ColumnDecision(name, entry=entry, note=note)
         if distinct > MAX_ALLOWED and distinct >= ID_SHARE * len(known):
             return ColumnDecision(
                 name, passthrough=True, note=f"ID-like: {distinct} distinct values in {rows} rows"
@@ -189,7 +197,7 @@ def decide_column(name: str, values: pd.Series, target: pd.Series, task: Task) -
         entry = {"name": name, "type": "numeric"}
         if float(known.min()) >= 0:
             entry["min"] = 0
-        note = f"seen {_number(known.min())} to {_number(known.max())}"
+        note = f"seen {float(known.min()):.6g} to {float(known.max()):.6g}"
         decision = ColumnDecision(name, entry={**entry, **nullable}, note=note)
         return _unless_leaking(decision, values, target, task)
     entry = {"name": name, "type": "categorical", **nullable}
@@ -263,22 +271,29 @@ def infer_task(target: pd.Series) -> tuple[Task, str]:
         return "regression", f"{target.name!r} holds numbers ({classes} distinct values)"
     if classes < 2:
         raise DataError(f"the target {target.name!r} has a single value: nothing to predict")
+    if classes > MANY_CATEGORIES and classes >= len(known) / 2:
+        raise DataError(
+            f"the target {target.name!r} has {classes} distinct values in {len(known)} rows: "
+            "an identifier or a free text, not an outcome to predict"
+        )
     return "classification", f"{target.name!r} has {classes} classes"
 
 
-def _class_order(known: pd.Series) -> list[str]:
-    """The classes as text, numbers in numeric order, so the last is the positive one."""
+def _class_order(known: pd.Series) -> list[int] | list[str]:
+    """The classes in order, so the last is the positive one: whole numbers as numbers
+    (predictions then come back as numbers), anything else as text."""
     unique = known.drop_duplicates()
-    if pd.api.types.is_numeric_dtype(unique) or pd.api.types.is_bool_dtype(unique):
-        unique = unique.sort_values()
-        return [str(value) for value in unique]
+    if pd.api.types.is_bool_dtype(unique):
+        return [str(value) for value in unique.sort_values()]
+    if pd.api.types.is_numeric_dtype(unique):
+        return [int(value) for value in unique.sort_values()]
     return sorted(str(value) for value in unique)
 
 
 def target_entry(target: pd.Series, task: Task) -> dict[str, Any]:
     known = target.dropna()
     textual = not pd.api.types.is_numeric_dtype(known) or pd.api.types.is_bool_dtype(known)
-    if task == "classification" and textual and known.nunique() == 2 and _is_boolean(known):
+    if task == "classification" and textual and _is_boolean(known):
         return {"name": target.name, "type": "boolean"}
     if task == "classification":
         return {"name": target.name, "type": "categorical", "allowed": _class_order(known)}
@@ -412,10 +427,8 @@ def draft(
     """The config for ``frame`` (read from ``source``) predicting ``target_name``: the
     sections the data decides drafted, the others as ``base_text`` has them."""
     if target_name not in frame.columns:
-        raise DataError(
-            f"{source}: no column {target_name!r}; its columns: "
-            + ", ".join(repr(str(name)) for name in frame.columns)
-        )
+        columns = [str(name) for name in frame.columns]
+        raise DataError(f"{source}: no column {target_name!r}{in_the_file(target_name, columns)}")
     target = frame[target_name]
     if target.notna().sum() < 10:
         raise DataError(f"{source}: {target_name!r} has a value in fewer than 10 rows")
@@ -451,6 +464,9 @@ def draft(
         for key, lines in blocks
     ]
     summary = _summary(source, len(frame), task, why, decisions, gate_summary)
+    positive = _positive_class(target_entry(target, task))
+    if positive is not None:
+        summary.insert(2, positive)
     if target.isna().any():
         summary.append(
             f"warning: {int(target.isna().sum())} rows have no {target_name!r}: remove them "
@@ -540,3 +556,16 @@ def _summary(
             lines.append(f"left out: {decision.name}: {decision.note}")
     lines.append(f"quality gate: {gate}")
     return lines
+
+
+def _positive_class(entry: dict[str, Any]) -> str | None:
+    """For two classes, which one ROC AUC scores, and how to choose another."""
+    if entry["type"] == "boolean":
+        return "positive class for ROC AUC: True"
+    allowed = entry.get("allowed") or []
+    if entry["type"] != "categorical" or len(allowed) != 2:
+        return None
+    return (
+        f"positive class for ROC AUC: {allowed[-1]!r}, the last in data.target.allowed; "
+        "list the class that matters most last"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pandera.engines import pandas_engine
 
 from .artifacts import as_if_created, temporary_beside
 from .config import BooleanColumn, CategoricalColumn, Column, DataConfig, DatetimeColumn
-from .errors import DataError
+from .errors import DataError, InvalidRowsError, ProjectWarning
 from .json_lines import read_entries
 
 
@@ -208,9 +209,11 @@ def booleans_as_numbers(frame: pd.DataFrame, config: DataConfig) -> pd.DataFrame
     return converted
 
 
-def _column_schema(column: Column) -> pa.Column:
+def _column_schema(column: Column, *, target: bool = False) -> pa.Column:
+    if isinstance(column, CategoricalColumn) and target and column.numbered_classes:
+        return pa.Column(int, checks=[pa.Check.isin(column.allowed)], coerce=True)
     if isinstance(column, CategoricalColumn):
-        checks = [pa.Check.isin(column.allowed)] if column.allowed else []
+        checks = [pa.Check.isin(column.text_values)] if column.text_values else []
         return pa.Column(str, checks=checks, nullable=column.nullable, coerce=True)
     if isinstance(column, BooleanColumn):
         checks = [pa.Check.isin([0.0, 1.0])]
@@ -230,8 +233,10 @@ def _column_schema(column: Column) -> pa.Column:
 
 def build_schema(config: DataConfig, *, with_target: bool) -> pa.DataFrameSchema:
     """The pandera schema for the configured features (and the target, when labelled)."""
-    columns = list(config.features) + ([config.target] if with_target else [])
-    return pa.DataFrameSchema({column.name: _column_schema(column) for column in columns})
+    schema = {column.name: _column_schema(column) for column in config.features}
+    if with_target:
+        schema[config.target.name] = _column_schema(config.target, target=True)
+    return pa.DataFrameSchema(schema)
 
 
 def validate(
@@ -242,11 +247,32 @@ def validate(
     try:
         checked = schema.validate(booleans_as_numbers(frame, config), lazy=True)
     except pa.errors.SchemaErrors as errors:
-        failures = describe_failures(
-            errors.failure_cases, config, frame.attrs.get(FILE_COLUMNS, [])
-        )
-        raise DataError(f"{source}: {failures}") from None
+        cases = errors.failure_cases
+        failures = describe_failures(cases, config, frame.attrs.get(FILE_COLUMNS, []))
+        error = DataError if _whole_file_problem(cases) else InvalidRowsError
+        raise error(f"{source}: {failures}") from None
+    _warn_of_missing_passthrough(frame, config, source)
     return _labels_in_their_type(checked[list(schema.columns)], config)
+
+
+def _whole_file_problem(failures: pd.DataFrame) -> bool:
+    """A failure no row could pass, such as a missing column, rather than bad rows."""
+    per_row = failures["index"].notna()
+    return not per_row.any() or bool((failures["check"] == "column_in_dataframe").any())
+
+
+def _warn_of_missing_passthrough(frame: pd.DataFrame, config: DataConfig, source: str) -> None:
+    """A passthrough column the file lacks is left out of the output: say so, it is most
+    likely a misspelling."""
+    file_columns: list[str] = frame.attrs.get(FILE_COLUMNS) or []
+    for name in config.passthrough if file_columns else []:
+        if name not in file_columns:
+            warnings.warn(
+                f"{source}: passthrough column {name!r} is not in the file, so the output "
+                f"goes without it{in_the_file(name, file_columns)}",
+                ProjectWarning,
+                stacklevel=3,
+            )
 
 
 def _labels_in_their_type(checked: pd.DataFrame, config: DataConfig) -> pd.DataFrame:
@@ -283,7 +309,7 @@ def split_invalid(
             valid = _labels_in_their_type(checked[list(schema.columns)], config)
             return valid, pd.concat(rejected).sort_index()
         per_row = failures[failures["index"].notna()]
-        if per_row.empty or (failures["check"] == "column_in_dataframe").any():
+        if _whole_file_problem(failures):
             problems = describe_failures(failures, config, frame.attrs.get(FILE_COLUMNS, []))
             raise DataError(f"{source}: {problems}")
         reasons = per_row.groupby("index", sort=True).apply(
@@ -352,9 +378,7 @@ def describe_failures(
         check = str(row.check)
         if check == "column_in_dataframe":
             name = str(row.failure_case)
-            clauses.setdefault(
-                name, f"column {name!r} is missing{_in_the_file(name, file_columns)}"
-            )
+            clauses.setdefault(name, f"column {name!r} is missing{in_the_file(name, file_columns)}")
             continue
         name = str(row.column)
         if name in clauses or check.startswith("dtype("):
@@ -383,8 +407,9 @@ def describe_failures(
     return "; ".join(clauses.values()) or "data does not match the schema"
 
 
-def _in_the_file(name: str, file_columns: list[str], shown: int = 8) -> str:
-    """What the file has instead of ``name``: the closest names, else the first few."""
+def in_the_file(name: str, file_columns: list[str], shown: int = 8) -> str:
+    """What the file has instead of ``name``: the closest names, else the first few, as a
+    clause to append to a message (empty if the file's columns are unknown)."""
     if not file_columns:
         return ""
     import difflib

@@ -19,6 +19,10 @@ class DataError(ProjectError):
     """A data file is missing, unreadable or does not match the schema."""
 
 
+class InvalidRowsError(DataError):
+    """Some rows break the schema, the file as a whole does not: the others could be used."""
+
+
 class ModelNotFoundError(ProjectError):
     """No trained model exists where one was asked for."""
 

@@ -58,7 +58,7 @@ from .artifacts import (
     SavedModel,
     load_run,
 )
-from .config import CV_METRIC, Column, Config, is_better
+from .config import CV_METRIC, CategoricalColumn, Column, Config, is_better
 from .errors import ModelNotFoundError, ProjectError
 from .leftovers import HOST, abandoned, owner
 
@@ -316,6 +316,8 @@ def model_requirements(config: Config) -> list[str]:
 def _signature(config: Config) -> ModelSignature:
     target = config.data.target
     output = {"categorical": "string", "boolean": "boolean"}.get(target.type, "double")
+    if isinstance(target, CategoricalColumn) and target.numbered_classes:
+        output = "long"
     return ModelSignature(
         inputs=mlflow_schema(list(config.data.features)), outputs=Schema([ColSpec(output)])
     )

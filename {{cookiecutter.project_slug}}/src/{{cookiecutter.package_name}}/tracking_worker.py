@@ -25,13 +25,29 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from .artifacts import EXAMPLE_ROWS, TrainingRun
-from .config import Config
+from .config import Config, DatetimeColumn
 from .errors import ProjectError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 VERBOSE = "--verbose"
+
+
+def encoded_example(example: pd.DataFrame) -> Any:
+    """The input example as JSON can carry it: dates as ISO 8601 text, missing as null."""
+    return json.loads(example.to_json(orient="split", date_format="iso"))
+
+
+def decoded_example(payload: Any, config: Config) -> pd.DataFrame:
+    """The input example again, each date column a datetime column as validation makes it."""
+    import pandas as pd  # the worker's side: pandas comes with MLflow there anyway
+
+    example = pd.DataFrame(**payload)
+    for column in config.data.features:
+        if isinstance(column, DatetimeColumn):
+            example[column.name] = pd.to_datetime(example[column.name]).astype("datetime64[ns]")
+    return example
 
 
 class TrackingWorker:
@@ -48,7 +64,7 @@ class TrackingWorker:
     def log(self, run: TrainingRun, test_rows: pd.DataFrame) -> str | None:
         """Log ``run``; return the registry's decision once everything is logged."""
         example = test_rows[self._config.data.feature_names].head(EXAMPLE_ROWS)
-        self._send({"run_dir": str(run.run_dir), "example": example.to_dict(orient="split")})
+        self._send({"run_dir": str(run.run_dir), "example": encoded_example(example)})
         output, _ = self._process.communicate()  # closes the worker's input and waits
         try:
             reply = json.loads(output.splitlines()[-1])
@@ -88,8 +104,6 @@ def serve(requests: IO[str]) -> dict[str, Any] | None:
     from .cli import loading_libraries
 
     with loading_libraries():
-        import pandas as pd
-
         from .tracking import HeldOut, log_training, open_store
 
         open_store(config)
@@ -106,8 +120,7 @@ def serve(requests: IO[str]) -> dict[str, Any] | None:
         return held_out_rows(config, data_path)
 
     held_out = HeldOut(run.metadata["data"]["held_out_fingerprint"], read_held_out)
-    example = pd.DataFrame(**message["example"])
-    promotion = log_training(config, run, example, held_out)
+    promotion = log_training(config, run, decoded_example(message["example"], config), held_out)
     return {"promotion": None if promotion is None else promotion.describe()}
 
 
