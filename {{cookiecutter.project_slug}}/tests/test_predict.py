@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.artifacts import TrainingRun
+from {{ cookiecutter.package_name }}.artifacts import TrainingRun, load_run
 from {{ cookiecutter.package_name }}.config import (
     BooleanColumn,
     CategoricalColumn,
@@ -30,6 +30,7 @@ from {{ cookiecutter.package_name }}.predict import (
     EXPLAINED,
     MODEL_VERSION,
     PREDICTION,
+    fits_config,
     predict_file,
 {%- if cookiecutter.task == "classification" %}
     probability_column,
@@ -54,7 +55,7 @@ def test_round_trip_writes_one_prediction_per_row(
     assert set(result[MODEL_VERSION]) == {run.run_id}
     assert result[PREDICTION].notna().all()
     if config.task == "classification":
-        assert set(result[PREDICTION]) <= set(run.metadata["classes"])
+        assert set(map(str, result[PREDICTION])) <= set(run.metadata["classes"])
         probabilities = result.filter(like="probability_")
         assert probabilities.sum(axis=1).round(6).eq(1).all()
 
@@ -294,3 +295,30 @@ def test_only_configured_columns_are_read_and_passthrough_is_kept(
         result = predict_file(config, source, tmp_path / f"out{suffix}").predictions
         assert result[key].tolist() == wide[key].tolist()
         assert not [name for name in result.columns if name.startswith("unread_")]
+
+
+def test_a_model_stands_in_only_for_a_config_of_its_own_shape(
+    trained: tuple[Config, TrainingRun],
+) -> None:
+    """Features, their types, the task and the target's type and classes must all match."""
+    config, _ = trained
+    saved = load_run(config.paths.models)
+    assert fits_config(saved, config)
+
+    def with_target(target: object) -> Config:
+        return config.model_copy(update={"data": config.data.model_copy(update={"target": target})})
+
+    name = config.data.target.name
+    retyped = (
+        CategoricalColumn(name=name, type="categorical", allowed=["a", "b"])
+        if isinstance(config.data.target, BooleanColumn)
+        else BooleanColumn(name=name, type="boolean")
+    )
+    assert not fits_config(saved, with_target(retyped))
+    other_task = "regression" if config.task == "classification" else "classification"
+    assert not fits_config(saved, config.model_copy(update={"task": other_task}))
+    if isinstance(config.data.target, CategoricalColumn) and config.data.target.allowed:
+        more = CategoricalColumn(
+            name=name, type="categorical", allowed=[*map(str, config.data.target.allowed), "new"]
+        )
+        assert not fits_config(saved, with_target(more))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
-from .config import Config, Task
+from .config import CategoricalColumn, Config, Task
 from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import ModelNotFoundError
 from .evaluate import labels_and_probabilities
@@ -55,12 +55,24 @@ def takes_the_features(saved: SavedModel, config: Config) -> bool:
 
 
 def fits_config(saved: SavedModel, config: Config) -> bool:
-    """Whether the model can stand in for one trained on ``config``: same features, same task.
+    """Whether the model can stand in for one trained on ``config``: the same features, the
+    same task, and a target of the same type with the same classes.
 
     A registry champion trained before the data or the task changed can be neither
     compared with nor served in place of a model of the new config.
     """
-    return takes_the_features(saved, config) and saved.metadata.get("task") == config.task
+    metadata, target = saved.metadata, config.data.target
+    same_classes = (
+        not isinstance(target, CategoricalColumn)
+        or not target.allowed
+        or set(metadata.get("classes", [])) == set(map(str, target.allowed))
+    )
+    return (
+        takes_the_features(saved, config)
+        and metadata.get("task") == config.task
+        and metadata.get("target_type", target.type) == target.type
+        and same_classes
+    )
 
 
 def check_trained_on(saved: SavedModel, config: Config) -> None:

@@ -213,6 +213,7 @@ def train(
         "feature_importance": importance,
         "features": config.data.feature_names,  # what the pipeline expects, in order
         "feature_types": {column.name: column.type for column in config.data.features},
+        "target_type": config.data.target.type,
         "reference_row": explain.reference_row(train_rows[features], config.data),
         "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
         "data": {
