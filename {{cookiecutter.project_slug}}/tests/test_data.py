@@ -52,7 +52,9 @@ def test_wrong_type(config: Config, sample: pd.DataFrame) -> None:
     name = first(config, NumericColumn)
     bad = sample.astype({name: object})
     bad.loc[bad.index[0], name] = "not a number"
-    with pytest.raises(DataError, match=f"column '{name}' has values that are not a number"):
+    with pytest.raises(
+        DataError, match=f"column '{name}' has 1 value\\(s\\) that are not a number"
+    ):
         validate(bad, config.data, with_target=True, source="x.csv")
 
 
@@ -220,8 +222,8 @@ def test_a_word_that_is_not_yes_or_no_and_a_date_in_another_format_are_named() -
     with pytest.raises(DataError) as error:
         validate(rows, TYPED, with_target=False, source="t.csv")
     message = str(error.value)
-    assert "column 'member' has values that are not true or false (or yes/no, 1/0)" in message
-    assert "column 'joined' has values that are not a date in the format %d/%m/%Y" in message
+    assert "column 'member' has 1 value(s) that are not true or false (or yes/no, 1/0)" in message
+    assert "column 'joined' has 2 value(s) that are not a date in the format %d/%m/%Y" in message
     valid, rejected = split_invalid(rows, TYPED, with_target=False, source="t.csv")
     assert valid.index.tolist() == [0]
     assert rejected["reason"].tolist() == [

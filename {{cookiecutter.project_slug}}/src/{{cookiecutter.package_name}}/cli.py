@@ -398,7 +398,7 @@ def init_config(
         ) from None
     atomic_write_text(output_path, drafted.text)
     for line in drafted.summary:
-        typer.echo(line)
+        typer.echo(line, err=line.startswith("warning:"))
     typer.echo(f"wrote {output_path}; next: validate, then train")
 
 

@@ -2,12 +2,12 @@
 
 Writing the schema column by column is where a new table's first hour goes, and where
 its first mistakes are made. ``init-config`` looks at the data once and writes what it
-can tell: the task, each column's type, whether it may be missing, its allowed values
-and its lower bound, a quality gate that a model must beat the naive baseline to pass,
-and a model card that names the table. What it cannot decide for the user (an ID, a
-date, a column that gives the answer away) it leaves out of the features and says why
-in a comment beside it. Every other section is taken from the project's current config,
-comments and all.
+can tell: the task, each column's type (dates and yes/no columns included), whether it
+may be missing, its allowed values and its lower bound, a quality gate that only a model
+better than the naive baseline passes, and a model card that names the table. What it
+cannot decide for the user (an ID, a column that gives the answer away) it leaves out of
+the features and says why in a comment beside it. Every other section is taken from the
+project's current config, comments and all. ``validate`` warns with the same judgments.
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def quality_gate(target: pd.Series, task: Task) -> tuple[list[str], str]:
     if task == "classification":
         shares = known.astype(str).value_counts(normalize=True)
         majority, share = str(shares.index[0]), float(shares.iloc[0])
-        floor = math.floor(share * 100) / 100
+        floor = round(math.floor(share * 100) / 100 + 0.01, 2)  # the hundredth above it
         lines = [
             "quality_gate:",
             f"  # Baselines on this table: always answering {majority!r} scores accuracy {share:.3f},",
@@ -328,11 +328,11 @@ def quality_gate(target: pd.Series, task: Task) -> tuple[list[str], str]:
         f"  # The baseline on this table: predicting the mean scores rmse {spread:.4g}, r2 0.",
         "  # A model that learned nothing fails; tighten the limits to what your use needs.",
         "  minimum:",
-        "    r2: 0.0",
+        "    r2: 0.01",
         "  maximum:",
         f"    rmse: {ceiling}",
     ]
-    return lines, f"r2 >= 0, rmse <= {ceiling} (the mean: {spread:.4g})"
+    return lines, f"r2 >= 0.01, rmse <= {ceiling} (the mean: {spread:.4g})"
 
 
 def project_owners(pyproject: Path) -> list[str]:

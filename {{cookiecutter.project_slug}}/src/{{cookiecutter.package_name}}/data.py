@@ -386,13 +386,17 @@ def describe_failures(
         column_failures = failures[
             (failures["column"] == row.column) & (failures["check"] == row.check)
         ]
-        examples = ", ".join(repr(value) for value in column_failures["failure_case"].head(limit))
+        examples = ", ".join(
+            repr(value) for value in column_failures["failure_case"].drop_duplicates().head(limit)
+        )
         count = len(column_failures)
         if check.startswith("coerce_dtype") or (
             check.startswith("isin(") and _expected(config, name).startswith("true")
         ):
             expected = _expected(config, name)
-            clauses[name] = f"column {name!r} has values that are not {expected} (e.g. {examples})"
+            clauses[name] = (
+                f"column {name!r} has {count} value(s) that are not {expected} (e.g. {examples})"
+            )
         elif check == "not_nullable":
             fix = (
                 "rows without a label cannot train: fill them in or leave them out"
