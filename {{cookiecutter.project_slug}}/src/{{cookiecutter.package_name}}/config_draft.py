@@ -66,7 +66,6 @@ class Draft:
     """The config's text, and what the user should read about it."""
 
     text: str
-    task: Task
     summary: list[str] = field(default_factory=list)
 
 
@@ -472,7 +471,7 @@ def draft(
             f"warning: {int(target.isna().sum())} rows have no {target_name!r}: remove them "
             "before training, which refuses a row without a label"
         )
-    return Draft(join_blocks(drafted), task, summary)
+    return Draft(join_blocks(drafted), summary)
 
 
 DRAFTED = ("task", "data", "model", "quality_gate", "model_card")
