@@ -462,7 +462,7 @@ def frame_from_records(records: list[dict[str, Any]], config: DataConfig) -> pd.
             columns[column.name] = dates.astype("datetime64[ns]")  # as the schema makes them
         else:
             columns[column.name] = np.array(values, dtype=float)  # None becomes NaN
-    return pd.DataFrame(columns, columns=config.feature_names)
+    return pd.DataFrame(columns)  # in the order of config.features, as trained
 
 
 def load_dataset(config: DataConfig, path: Path | None = None) -> pd.DataFrame:

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn import metrics
-from sklearn.pipeline import Pipeline
 
 from .config import Config, QualityGate, Task
 from .data import row_hashes
@@ -45,15 +44,16 @@ def score(task: Task, model: Any, features: pd.DataFrame, target: pd.Series) -> 
 
 
 def labels_and_probabilities(model: Any, features: pd.DataFrame) -> tuple[Any, Any]:
-    """``predict`` and ``predict_proba`` with the preprocessing run once, not twice.
+    """Each row's most probable class, and the probabilities it comes from.
 
-    On large held-out sets transforming the rows costs as much as predicting them; a
-    Pipeline's own ``predict`` is exactly its last step applied to the earlier steps' output.
+    One ``predict_proba`` call transforms and checks the rows once; ``predict`` beside it
+    would do both again (on large held-out sets that doubles the work; on one online
+    record it is 0.3 ms of about 5). Taking the label from the probabilities also means an
+    answer never names a class its own probabilities rank lower, as estimators with
+    separately calibrated probabilities (``SVC(probability=True)``) otherwise can.
     """
-    if isinstance(model, Pipeline) and len(model) > 1:
-        transformed = model[:-1].transform(features)
-        return model[-1].predict(transformed), model[-1].predict_proba(transformed)
-    return model.predict(features), model.predict_proba(features)
+    probabilities = model.predict_proba(features)
+    return np.asarray(model.classes_)[probabilities.argmax(axis=1)], probabilities
 
 
 def class_codes(labels: pd.Series, classes: list[Any]) -> np.ndarray:
