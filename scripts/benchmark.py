@@ -44,7 +44,11 @@ from make_sample_data import churn
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 # What `train` imports beyond the bare script: schema checks, charts, config and CLI.
-EXTRA_IMPORTS = ["pandera.pandas", "PIL.ImageDraw, PIL.ImageFont", "pydantic, yaml, typer"]
+EXTRA_IMPORTS = [
+    "pandera.pandas",
+    "matplotlib.figure, matplotlib.backends.backend_agg",
+    "pydantic, yaml, typer",
+]
 # What pandera's first validation also imports when the dev group (the API's property
 # tests) has installed it.
 DEV_ONLY_IMPORTS = ["hypothesis.extra.pandas, hypothesis.strategies"]
