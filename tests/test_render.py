@@ -54,6 +54,7 @@ COMMON_FILES = {
     "tests/test_lineage.py",
     "tests/test_monitoring.py",
     "tests/test_predict.py",
+    "tests/test_tasks.py",
     "tests/test_train.py",
     "tests/test_tuning.py",
 }
@@ -77,6 +78,7 @@ PACKAGE_FILES = {
     "monitoring.py",
     "predict.py",
     "py.typed",
+    "tasks.py",
     "train.py",
     "tuning.py",
 }

@@ -176,7 +176,7 @@ def test_predict_one_and_many(client: TestClient, served: Config, sample: pd.Dat
         body = response.json()
         assert len(body["predictions"]) == count
         assert body["model_version"]
-        if served.task == "classification":
+        if served.task.has_classes:
             assert abs(sum(body["predictions"][0]["probabilities"].values()) - 1) < 1e-6
 
 
@@ -193,7 +193,7 @@ def test_online_and_batch_predictions_agree(
     body = client.post("/predict", json={"records": rows}).json()
     batch = predict_frame(load_run(served.paths.models), pd.DataFrame(rows), served, source="test")
     assert [p["prediction"] for p in body["predictions"]] == list(batch["prediction"])
-    if served.task == "classification":
+    if served.task.has_classes:
         online = [p["probabilities"] for p in body["predictions"]]
         for label in online[0]:
             assert [p[label] for p in online] == pytest.approx(list(batch[f"probability_{label}"]))
@@ -213,7 +213,7 @@ def test_feedback_is_checked_and_recorded_once(
     served: Config, sample: pd.DataFrame, tmp_path: Path
 ) -> None:
     config = with_logs(served, tmp_path)
-    wrong = "not-a-class" if config.task == "classification" else "not a number"
+    wrong = "not-a-class" if config.task.has_classes else "not a number"
     with running(config) as client:
         answer = client.post("/predict", json={"records": records(sample, config, 2)})
         request_id = answer.json()["request_id"]

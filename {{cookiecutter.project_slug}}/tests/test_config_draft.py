@@ -35,6 +35,7 @@ from {{ cookiecutter.package_name }}.data import booleans_as_numbers
 {% endif -%}
 from {{ cookiecutter.package_name }}.monitoring import monitor
 from {{ cookiecutter.package_name }}.predict import predict_file
+from {{ cookiecutter.package_name }}.tasks import CLASSIFICATION, REGRESSION
 from {{ cookiecutter.package_name }}.train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
     text = (in_a_project / "drafted.yaml").read_text(encoding="utf-8")
     config = load_config(in_a_project / "drafted.yaml")
 
-    assert config.task == "classification"
+    assert config.task is CLASSIFICATION
     assert config.data.target.model_dump(exclude_defaults=True) == {
         "name": "Species",
         "type": "categorical",
@@ -180,7 +181,7 @@ def test_a_numeric_target_makes_it_a_regression(in_a_project: Path) -> None:
     )
     assert code == 0, output
     config = load_config(in_a_project / "drafted.yaml")
-    assert config.task == "regression"
+    assert config.task is REGRESSION
     assert config.model.estimator == "sklearn.linear_model.Ridge"
     assert list(config.tuning.space) == ["alpha"]
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -299,7 +300,7 @@ def test_a_column_is_typed_from_what_it_holds(
 ) -> None:
     column = pd.Series(values, name="x")
     target = pd.Series(np.random.default_rng(0).random(len(values)) < 0.5, name="y")
-    decision = decide_column("x", column, target, "classification")
+    decision = decide_column("x", column, target, CLASSIFICATION)
     assert decision.entry is not None
     assert {key: decision.entry[key] for key in entry} == entry
     assert decision.note.startswith(note)

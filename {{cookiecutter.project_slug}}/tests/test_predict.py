@@ -36,6 +36,7 @@ from {{ cookiecutter.package_name }}.predict import (
     probability_column,
 {%- endif %}
 )
+from {{ cookiecutter.package_name }}.tasks import CLASSIFICATION, TASKS
 from {{ cookiecutter.package_name }}.train import train
 
 
@@ -54,7 +55,7 @@ def test_round_trip_writes_one_prediction_per_row(
     assert len(result) == 25
     assert set(result[MODEL_VERSION]) == {run.run_id}
     assert result[PREDICTION].notna().all()
-    if config.task == "classification":
+    if config.task.has_classes:
         assert set(map(str, result[PREDICTION])) <= set(run.metadata["classes"])
         probabilities = result.filter(like="probability_")
         assert probabilities.sum(axis=1).round(6).eq(1).all()
@@ -90,7 +91,7 @@ def test_each_row_explains_the_class_predicted_for_it() -> None:
     model = LogisticRegression().fit(features, labels)
     rows = features.head(3)
 
-    contributions, explained = explain_rows(model, rows, {"size": 5.0}, "classification")
+    contributions, explained = explain_rows(model, rows, {"size": 5.0}, CLASSIFICATION)
 
     assert explained is not None
     assert explained.tolist() == ["small", "medium", "large"]
@@ -205,7 +206,7 @@ def test_no_model_yet(config: Config, sample: pd.DataFrame, tmp_path: Path) -> N
 def test_when_no_run_passed_the_gate_predict_says_by_how_much(
     config: Config, sample: pd.DataFrame, tmp_path: Path
 ) -> None:
-    metric = "accuracy" if config.task == "classification" else "r2"
+    metric = "accuracy" if config.task.has_classes else "r2"
     strict = config.model_copy(update={"quality_gate": QualityGate(minimum={metric: 2.0})})
     with pytest.raises(CheckFailedError):
         train(strict)
@@ -315,8 +316,8 @@ def test_a_model_stands_in_only_for_a_config_of_its_own_shape(
         else BooleanColumn(name=name, type="boolean")
     )
     assert not fits_config(saved, with_target(retyped))
-    other_task = "regression" if config.task == "classification" else "classification"
-    assert not fits_config(saved, config.model_copy(update={"task": other_task}))
+    for other_task in [task for task in TASKS.values() if task is not config.task]:
+        assert not fits_config(saved, config.model_copy(update={"task": other_task}))
     if isinstance(config.data.target, CategoricalColumn) and config.data.target.allowed:
         more = CategoricalColumn(
             name=name, type="categorical", allowed=[*map(str, config.data.target.allowed), "new"]

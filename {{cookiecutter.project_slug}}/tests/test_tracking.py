@@ -185,7 +185,7 @@ def broken_store(
 
 def dummy(config: Config) -> Config:
     """A deliberately weak model that still passes an open gate."""
-    name = "DummyClassifier" if config.task == "classification" else "DummyRegressor"
+    name = "DummyClassifier" if config.task.has_classes else "DummyRegressor"
     return config.model_copy(
         update={
             "model": ModelConfig(estimator=f"sklearn.dummy.{name}"),
@@ -470,7 +470,7 @@ def test_failed_gate_is_logged_but_not_registered(config: Config) -> None:
     strict = dummy(config).model_copy(
         update={
             "quality_gate": QualityGate(
-                minimum={"r2": 2.0} if config.task == "regression" else {"accuracy": 2.0}
+                minimum={"accuracy": 2.0} if config.task.has_classes else {"r2": 2.0}
             )
         }
     )

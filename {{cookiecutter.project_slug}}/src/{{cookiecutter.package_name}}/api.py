@@ -229,7 +229,7 @@ def create_app(
         saved = service.require()
         return {
             "model_version": saved.version,
-            "task": config.task,
+            "task": config.task.name,
             "created_at": saved.metadata["created_at"],
             "metrics": saved.metadata["metrics"],
             "classes": saved.metadata["classes"],

@@ -527,7 +527,7 @@ def evaluate(
     with loading_libraries():
         from .data import read_table
         from .data import validate as validate_frame
-        from .evaluate import score, share_of_training_rows
+        from .evaluate import share_of_training_rows
         from .predict import load_for_inference
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
@@ -542,11 +542,8 @@ def evaluate(
         with_target=True,
         source=str(data),
     )
-    scores = score(
-        settings.task,
-        saved.model,
-        frame[settings.data.feature_names],
-        frame[settings.data.target.name],
+    scores = settings.task.scores(
+        saved.model, frame[settings.data.feature_names], frame[settings.data.target.name]
     )
     result = {"model_version": saved.version, **scores}
     seen = share_of_training_rows(saved.metadata, frame, settings)

@@ -10,7 +10,6 @@ import hashlib
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 import os
 {%- endif %}
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -20,8 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    InstanceOf,
+    PlainSerializer,
     SerializationInfo,
     ValidationError,
     field_serializer,
@@ -30,6 +32,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .tasks import Task, task_named
 
 DEFAULT_CONFIG = Path("configs/config.yaml")
 # Serialization context for what is written to files and logged: no credentials in it,
@@ -41,6 +44,11 @@ FOR_THE_RECORD = {"for_the_record": True}
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+# ``task:`` is written as a name and read as the task object that name stands for.
+TaskSetting = Annotated[
+    InstanceOf[Task], BeforeValidator(task_named), PlainSerializer(str, return_type=str)
+]
+
 
 def read_yaml(text: str) -> Any:
     return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
@@ -48,52 +56,6 @@ def read_yaml(text: str) -> Any:
 
 def write_yaml(data: Any, *, sort_keys: bool = True) -> str:
     return yaml.dump(data, Dumper=YAML_DUMPER, sort_keys=sort_keys, allow_unicode=True)
-
-
-Task = Literal["classification", "regression"]
-
-METRICS: dict[str, dict[str, bool]] = {
-    # metric name -> whether a higher value is better
-    "classification": {"accuracy": True, "f1_macro": True, "roc_auc": True, "log_loss": False},
-    "regression": {"rmse": False, "mae": False, "r2": True},
-}
-
-
-def is_better(task: Task, metric: str, challenger: float, champion: float, margin: float) -> bool:
-    """Whether ``challenger`` beats ``champion`` on ``metric`` by more than ``margin``."""
-    if METRICS[task][metric]:
-        return challenger > champion + margin
-    return challenger < champion - margin
-
-
-@dataclass(frozen=True)
-class CrossValidationMetric:
-    """What cross-validation scores by: scikit-learn's scorer, and the name users read.
-
-    scikit-learn's scorers are all "higher is better", so a loss comes negated; ``value``
-    turns a scorer's number back into the metric's own (a positive RMSE, say).
-    """
-
-    scorer: str
-    name: str
-    higher_is_better: bool
-
-    def value(self, score: float) -> float:
-        return score if self.higher_is_better else -score
-
-    @property
-    def direction(self) -> str:
-        return "higher is better" if self.higher_is_better else "lower is better"
-
-
-CV_METRIC = {  # what cross-validation reports, and tune searches by, for each task
-    "classification": CrossValidationMetric(
-        "roc_auc_ovr", "roc_auc", METRICS["classification"]["roc_auc"]
-    ),
-    "regression": CrossValidationMetric(
-        "neg_root_mean_squared_error", "rmse", METRICS["regression"]["rmse"]
-    ),
-}
 
 
 class Section(BaseModel):
@@ -354,7 +316,7 @@ class ServingConfig(Section):
 class Config(Section):
     """The whole pipeline configuration."""
 
-    task: Task
+    task: TaskSetting
     seed: int = 42
     data: DataConfig
     model: ModelConfig
@@ -375,7 +337,7 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _fits_the_task(self) -> Config:
-        known = METRICS[self.task]
+        known = self.task.metrics
         for bound in (self.quality_gate.minimum, self.quality_gate.maximum):
             unknown = sorted(set(bound) - set(known))
             if unknown:
@@ -384,18 +346,9 @@ class Config(Section):
                     f"choose from {', '.join(known)}"
                 )
         target = self.data.target
-        if self.task == "classification":
-            if isinstance(target, BooleanColumn):
-                pass  # two classes, false and true
-            elif not isinstance(target, CategoricalColumn) or not target.allowed:
-                raise ValueError(
-                    "data.target: classification needs a boolean target, or a categorical "
-                    "one with 'allowed' classes"
-                )
-            elif len(target.allowed) < 2:
-                raise ValueError("data.target.allowed: classification needs at least two classes")
-        elif not isinstance(target, NumericColumn):
-            raise ValueError("data.target: regression needs a numeric target")
+        problem = self.task.target_problem(target.type, getattr(target, "allowed", None))
+        if problem is not None:
+            raise ValueError(problem)
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
         if self.tracking.promotion.metric not in known:
             raise ValueError(

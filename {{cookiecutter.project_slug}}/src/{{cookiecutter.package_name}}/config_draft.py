@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .config import YAML_DUMPER, DataConfig, Task, read_yaml
+from .config import YAML_DUMPER, DataConfig, read_yaml
 from .data import in_the_file
 from .errors import ConfigError, DataError
+from .tasks import CLASSIFICATION, REGRESSION, Task
 
 MAX_CLASSES = 10  # an integer target with more distinct values is taken as a quantity
 MAX_ALLOWED = 20  # a text column with at most this many values gets an allowed list
@@ -43,22 +44,6 @@ BOOLEAN_PAIRS = [
     {"1", "0"},
     {"1.0", "0.0"},
 ]
-
-# What a task brings when the table asks for the other task than the current config's.
-TASK_MODEL: dict[str, dict[str, Any]] = {
-    "classification": {
-        "estimator": "sklearn.linear_model.LogisticRegression",
-        "params": {"C": 1.0, "max_iter": 1000},
-        "space": {"C": {"type": "float", "low": 0.001, "high": 100.0, "log": True}},
-        "promotion_metric": "roc_auc",
-    },
-    "regression": {
-        "estimator": "sklearn.linear_model.Ridge",
-        "params": {"alpha": 1.0},
-        "space": {"alpha": {"type": "float", "low": 0.001, "high": 100.0, "log": True}},
-        "promotion_metric": "rmse",
-    },
-}
 
 
 @dataclass
@@ -135,14 +120,14 @@ def _leaks(values: pd.Series, target: pd.Series, task: Task, numeric: bool) -> f
         if values.nunique() > len(values) / 10:
             return None  # with few rows per category, any column looks telling
         groups = target.groupby(values.astype(str))
-        if task == "classification":
+        if task.has_classes:
             score = groups.agg(lambda column: column.value_counts().iloc[0]).sum() / len(target)
         else:
             spread = float(((target - target.mean()) ** 2).sum())
             explained = float((groups.transform("mean") - target.mean()).pow(2).sum())
             score = explained / spread if spread else 0.0
         return float(score) if score >= LEAK_SCORE else None
-    if task == "regression":
+    if not task.has_classes:
         score = abs(float(np.corrcoef(values.astype(float), target.astype(float))[0, 1]))
     elif target.nunique() == 2:
         from sklearn.metrics import roc_auc_score
@@ -267,7 +252,7 @@ def infer_task(target: pd.Series) -> tuple[Task, str]:
     classes = int(known.nunique())
     numeric = pd.api.types.is_numeric_dtype(known) and not pd.api.types.is_bool_dtype(known)
     if numeric and not (_is_integral(known) and classes <= MAX_CLASSES):
-        return "regression", f"{target.name!r} holds numbers ({classes} distinct values)"
+        return REGRESSION, f"{target.name!r} holds numbers ({classes} distinct values)"
     if classes < 2:
         raise DataError(f"the target {target.name!r} has a single value: nothing to predict")
     if classes > MANY_CATEGORIES and classes >= len(known) / 2:
@@ -275,7 +260,7 @@ def infer_task(target: pd.Series) -> tuple[Task, str]:
             f"the target {target.name!r} has {classes} distinct values in {len(known)} rows: "
             "an identifier or a free text, not an outcome to predict"
         )
-    return "classification", f"{target.name!r} has {classes} classes"
+    return CLASSIFICATION, f"{target.name!r} has {classes} classes"
 
 
 def _class_order(known: pd.Series) -> list[int] | list[str]:
@@ -292,9 +277,9 @@ def _class_order(known: pd.Series) -> list[int] | list[str]:
 def target_entry(target: pd.Series, task: Task) -> dict[str, Any]:
     known = target.dropna()
     textual = not pd.api.types.is_numeric_dtype(known) or pd.api.types.is_bool_dtype(known)
-    if task == "classification" and textual and _is_boolean(known):
+    if task.has_classes and textual and _is_boolean(known):
         return {"name": target.name, "type": "boolean"}
-    if task == "classification":
+    if task.has_classes:
         return {"name": target.name, "type": "categorical", "allowed": _class_order(known)}
     entry: dict[str, Any] = {"name": target.name, "type": "numeric"}
     if float(known.min()) >= 0:
@@ -305,7 +290,7 @@ def target_entry(target: pd.Series, task: Task) -> dict[str, Any]:
 def quality_gate(target: pd.Series, task: Task) -> tuple[list[str], str]:
     """A gate the naive baseline does not pass: the majority class, or the mean."""
     known = target.dropna()
-    if task == "classification":
+    if task.has_classes:
         shares = known.astype(str).value_counts(normalize=True)
         majority, share = str(shares.index[0]), float(shares.iloc[0])
         floor = round(math.floor(share * 100) / 100 + 0.01, 2)  # the hundredth above it
@@ -454,7 +439,7 @@ def draft(
         "quality_gate": gate,
         "model_card": model_card(source, len(frame), target_name, project_owners(pyproject)),
     }
-    if (read_yaml(base_text) or {}).get("task") != task:
+    if (read_yaml(base_text) or {}).get("task") != task.name:
         sections |= _task_sections(task, blocks)
     drafted = [
         (key, [*_without_trailing_blanks(sections[key]), *_trailing_blanks(lines)])
@@ -492,7 +477,7 @@ def _task_sections(
     task: Task, blocks: list[tuple[str | None, list[str]]]
 ) -> dict[str | None, list[str]]:
     """The model, tuning space and promotion metric of ``task``, in the base's layout."""
-    defaults = TASK_MODEL[task]
+    defaults = task.default_model
     sections: dict[str | None, list[str]] = {
         "model": [
             "model:",

@@ -6,16 +6,14 @@ language of the data schema and hold for any estimator the config names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics
 
 from .config import BooleanColumn, CategoricalColumn, Config, DataConfig, DatetimeColumn
-from .evaluate import class_codes
+from .tasks import Task
 
 # Rows scored per predict call: several shuffled columns at once, within a bounded memory.
 PREDICT_BATCH_ROWS = 100_000
@@ -37,11 +35,14 @@ def feature_importance(
     sample = features.sample(
         n=min(len(features), config.importance.max_rows), random_state=config.seed
     )
-    comparable = _comparable(model, config.task)
+    task = config.task
+    comparable = task.comparable(model)
     truth = comparable(target.loc[sample.index].to_numpy())
     rng = np.random.default_rng(config.seed)
     repeats = config.importance.repeats
-    baseline = float(_scores(truth, comparable(model.predict(sample))[np.newaxis], config.task)[0])
+    baseline = float(
+        task.importance_scores(truth, comparable(model.predict(sample))[np.newaxis])[0]
+    )
     columns = list(sample.columns)
     per_call = max(1, PREDICT_BATCH_ROWS // (repeats * len(sample)))
     drops = {}
@@ -53,7 +54,7 @@ def feature_importance(
         )
         predicted = comparable(model.predict(shuffled)).reshape(len(batch), repeats, -1)
         for name, per_repeat in zip(batch, predicted, strict=True):
-            drops[name] = baseline - float(np.mean(_scores(truth, per_repeat, config.task)))
+            drops[name] = baseline - float(np.mean(task.importance_scores(truth, per_repeat)))
     return dict(sorted(drops.items(), key=lambda item: -item[1]))
 
 
@@ -61,28 +62,6 @@ def _shuffle(sample: pd.DataFrame, name: str, rng: np.random.Generator) -> pd.Da
     """``sample`` with the values of one column in random order, dtype kept."""
     permuted = sample[name].iloc[rng.permutation(len(sample))].set_axis(sample.index)
     return sample.assign(**{name: permuted})
-
-
-def _comparable(model: Any, task: str) -> Callable[[Any], np.ndarray]:
-    """Labels as integer class codes, which compare far faster than text."""
-    if task == "regression":
-        return np.asarray
-    classes = list(model.classes_)
-    return lambda labels: class_codes(pd.Series(labels), classes)
-
-
-def _scores(truth: np.ndarray, predicted: np.ndarray, task: str) -> np.ndarray:
-    """One score per row of ``predicted`` (shape: repeats x rows) against ``truth``."""
-    if task == "regression":
-        return np.asarray(
-            metrics.r2_score(
-                np.repeat(truth[:, np.newaxis], len(predicted), axis=1),
-                predicted.T,
-                multioutput="raw_values",
-            )
-        )
-    # Accuracy is the share of rows predicted right; one vectorised mean per repeat.
-    return np.asarray((predicted == truth).mean(axis=1))
 
 
 def plot_importance(importance: dict[str, float], path: Path) -> None:
@@ -118,29 +97,16 @@ def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:
 
 
 def explain_rows(
-    model: Any, features: pd.DataFrame, reference: dict[str, Any], task: str
+    model: Any, features: pd.DataFrame, reference: dict[str, Any], task: Task
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """Per row and column, how much the output moves when that column takes its typical value.
 
-    The output is the predicted value (regression) or, for classification, the
-    probability of the class predicted for that row, whichever class it is; the class
-    explained for each row comes back beside the contributions (None for regression).
-    A positive number means the row's own value pushed that output up.
+    The output is what the task explains (for classification, the probability of the
+    class predicted for that row, whichever class it is; for regression, the predicted
+    value); what it is for each row comes back beside the contributions (None when it is
+    the prediction itself). A positive number means the row's own value pushed it up.
     """
-    if task == "regression":
-        explained = None
-
-        def output(frame: pd.DataFrame) -> np.ndarray:
-            return np.asarray(model.predict(frame), dtype=float)
-    else:
-        classes = list(model.classes_)
-        predicted = class_codes(pd.Series(model.predict(features)), classes)
-        explained = pd.Series([classes[code] for code in predicted], index=features.index)
-        rows = np.arange(len(features))
-
-        def output(frame: pd.DataFrame) -> np.ndarray:
-            return np.asarray(model.predict_proba(frame)[rows, predicted], dtype=float)
-
+    output, explained = task.explained_output(model, features)
     actual = output(features)
     contributions = {}
     for name in features.columns:

@@ -217,7 +217,6 @@ def performance(
     allow_external_model: bool = False,
 ) -> dict[str, Any]:
     """How the model scores on current rows that carry the true outcome (empty: no model)."""
-    from .evaluate import score
     from .predict import load_for_inference
 
     rows = labelled[labelled[config.data.target.name].notna()]
@@ -232,7 +231,7 @@ def performance(
     checked = validate(rows, config.data, with_target=True, source=source)
     features, target = checked[config.data.feature_names], checked[config.data.target.name]
     return {
-        "performance": score(config.task, saved.model, features, target),
+        "performance": config.task.scores(saved.model, features, target),
         "model_version": saved.version,
     }
 

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
-from .config import CategoricalColumn, Config, Task
+from .config import CategoricalColumn, Config
 from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import ModelNotFoundError
-from .evaluate import labels_and_probabilities
 from .explain import explain_rows
+from .tasks import Predictions, Task
 
 PREDICTION = "prediction"
 MODEL_VERSION = "model_version"
@@ -69,7 +68,7 @@ def fits_config(saved: SavedModel, config: Config) -> bool:
     )
     return (
         takes_the_features(saved, config)
-        and metadata.get("task") == config.task
+        and metadata.get("task") == config.task.name
         and metadata.get("target_type", target.type) == target.type
         and same_classes
     )
@@ -99,21 +98,9 @@ def _trained_types(metadata: dict[str, Any]) -> dict[str, str]:
     return {str(name): str(types.get(name, "?")) for name in metadata.get("features", [])}
 
 
-@dataclass(frozen=True)
-class Predictions:
-    """What the model says about each row, as arrays in row order."""
-
-    labels: np.ndarray
-    probabilities: np.ndarray | None  # one column per class (classification only)
-    classes: list[str]
-
-
 def predict_features(saved: SavedModel, features: pd.DataFrame, task: Task) -> Predictions:
     """Predict rows that already passed the schema, running the preprocessing once."""
-    if task == "classification":
-        labels, probabilities = labels_and_probabilities(saved.model, features)
-        return Predictions(labels, probabilities, [str(c) for c in saved.model.classes_])
-    return Predictions(saved.model.predict(features), None, [])
+    return task.predict(saved.model, features)
 
 
 def probability_column(label: object) -> str:

@@ -58,7 +58,7 @@ from .artifacts import (
     SavedModel,
     load_run,
 )
-from .config import CV_METRIC, CategoricalColumn, Column, Config, is_better
+from .config import CategoricalColumn, Column, Config
 from .errors import ModelNotFoundError, ProjectError
 from .leftovers import HOST, abandoned, owner
 
@@ -605,7 +605,6 @@ def promote(
             recorded = _recorded_score(client, name, version, rule.metric, held_out)
             if recorded is not None:
                 return recorded
-            from .evaluate import score  # scikit-learn's metrics, only when scoring again
             from .predict import fits_config
 
             saved = load_version(config, version)
@@ -614,7 +613,7 @@ def promote(
             model = saved.model
             rows = held_out.rows
             features, target = rows[config.data.feature_names], rows[config.data.target.name]
-            return score(config.task, model, features, target)[rule.metric]
+            return config.task.scores(model, features, target)[rule.metric]
 
         if challenger_score is None:
             challenger_score = measure(version)
@@ -633,8 +632,8 @@ def promote(
                 _crown(client, name, version, _history(client, name))
                 return Promotion(version, True, rule.metric, challenger_score, None, None)
             champion_score = measure(champion)
-            promoted = champion_score is None or is_better(
-                config.task, rule.metric, challenger_score, champion_score, rule.min_improvement
+            promoted = champion_score is None or config.task.is_better(
+                rule.metric, challenger_score, champion_score, rule.min_improvement
             )
             if promoted:
                 _crown(client, name, version, _history(client, name))
@@ -675,6 +674,6 @@ def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], No
             def log_trial(params: dict[str, Any], value: float) -> None:
                 with mlflow.start_run(nested=True, tags={OWNER_TAG: owner()}):
                     mlflow.log_params(_flat(params))
-                    mlflow.log_metric(f"cv_{CV_METRIC[config.task].name}", value)
+                    mlflow.log_metric(f"cv_{config.task.cross_validation.name}", value)
 
             yield log_trial

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from . import artifacts, evaluate, explain, lineage, model_card
 from .artifacts import TrainingRun
-from .config import CV_METRIC, FOR_THE_RECORD, Config, portable_path, read_yaml_file, write_yaml
+from .config import FOR_THE_RECORD, Config, portable_path, read_yaml_file, write_yaml
 from .data import file_sha256, load_dataset, row_hashes
 from .errors import CheckFailedError, ConfigError, ProjectWarning
 from .features import build_preprocessor
@@ -69,10 +69,9 @@ def build_estimator(config: Config) -> BaseEstimator:
         except (ValueError, TypeError) as error:
             first_line = str(error).strip().splitlines()[0]
             raise ConfigError(f"model.params: {first_line}{_tuned_hint(config)}") from None
-    if config.task == "classification" and not hasattr(estimator, "predict_proba"):
-        raise ConfigError(
-            f"model.estimator: {config.model.estimator!r} cannot predict probabilities"
-        )
+    problem = config.task.estimator_problem(estimator)
+    if problem is not None:
+        raise ConfigError(f"model.estimator: {config.model.estimator!r} {problem}")
     return estimator
 
 
@@ -99,7 +98,7 @@ def build_pipeline(config: Config) -> Pipeline:
 def split(frame: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A deterministic train/test split, stratified by class when asked to."""
     target = frame[config.data.target.name]
-    stratify = target if config.task == "classification" and config.split.stratify else None
+    stratify = config.task.stratify_by(target) if config.split.stratify else None
     try:
         train, test = train_test_split(
             frame, test_size=config.split.test_size, random_state=config.seed, stratify=stratify
@@ -187,12 +186,12 @@ def train(
             train_rows[features],
             train_rows[target],
             cv=config.cv_folds,
-            scoring=CV_METRIC[config.task].scorer,
+            scoring=config.task.cross_validation.scorer,
         )
-        cv_mean = CV_METRIC[config.task].value(float(folds.mean()))
+        cv_mean = config.task.cross_validation.value(float(folds.mean()))
         cv_scores = {"cv_mean": cv_mean, "cv_std": float(folds.std())}
     pipeline.fit(train_rows[features], train_rows[target])
-    metrics = evaluate.score(config.task, pipeline, test_rows[features], test_rows[target])
+    metrics = config.task.scores(pipeline, test_rows[features], test_rows[target])
     failures = evaluate.gate_failures(metrics, config.quality_gate)
     importance = explain.feature_importance(
         pipeline, test_rows[features], test_rows[target], config
@@ -203,7 +202,7 @@ def train(
     metadata: dict[str, Any] = {
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "task": config.task,
+        "task": config.task.name,
         "seed": config.seed,
         "estimator": config.model.estimator,
         "params": pipeline.named_steps["model"].get_params(),

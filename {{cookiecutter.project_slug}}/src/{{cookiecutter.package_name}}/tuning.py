@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import atomic_write_text
-from .config import CV_METRIC, Config, CrossValidationMetric, SearchDimension, write_yaml
+from .config import Config, SearchDimension, write_yaml
 from .data import load_dataset
 from .errors import ConfigError
+from .tasks import CrossValidationMetric
 from .train import build_pipeline, split
 
 TrialLogger = Callable[[dict[str, Any], float], None]
@@ -63,7 +64,7 @@ def tune(
     frame = load_dataset(config.data, data_path)
     train_rows, _ = split(frame, config)
     features, target = train_rows[config.data.feature_names], train_rows[config.data.target.name]
-    metric = CV_METRIC[config.task]
+    metric = config.task.cross_validation
 
     def objective(trial: Any) -> float:
         params = {name: _suggest(trial, name, dim) for name, dim in config.tuning.space.items()}
