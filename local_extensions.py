@@ -20,6 +20,8 @@ import json
 import logging
 import os
 import re
+from pathlib import Path
+from typing import Any
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment, FileSystemBytecodeCache
@@ -78,6 +80,35 @@ def template_folder() -> str:
     ``run_hook_from_repo_dir``), so that is the working directory at this call.
     """
     return os.getcwd()
+
+
+# cookiecutter.json, beside this module wherever cookiecutter unpacked the template.
+COOKIECUTTER_JSON = Path(__file__).resolve().with_name("cookiecutter.json")
+
+
+def option_value(answer: object) -> str:
+    """An answer as the option manifest (``_options`` in cookiecutter.json) names it:
+    a yes/no answer as ``true`` or ``false``, any other as given."""
+    return json.dumps(answer) if isinstance(answer, bool) else str(answer)
+
+
+def brought(answers: dict[str, object], kind: str) -> list[str]:
+    """What the chosen option values bring of one ``kind`` ("dependencies", say), sorted,
+    as the option manifest says."""
+    manifest: Any = answers["_options"]
+    chosen = [values.get(option_value(answers[option]), {}) for option, values in manifest.items()]
+    return sorted(item for brings in chosen for item in brings.get(kind, []))
+
+
+def python_versions(oldest: object) -> list[str]:
+    """The Python versions cookiecutter.json offers, from ``oldest`` on: the ones a baked
+    project supports, and its CI tests on."""
+    offered = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))["python_version"]
+    return [version for version in offered if _version(version) >= _version(str(oldest))]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def built_in(answers: dict[str, object]) -> str:
@@ -155,6 +186,7 @@ class TemplateFilters(Extension):
         if drop_hook_traceback not in hook_logger.filters:
             hook_logger.addFilter(drop_hook_traceback)
         environment.globals["template_folder"] = template_folder
+        environment.globals["python_versions"] = python_versions
         environment.filters.update(
             toml_string=toml_string,
             yaml_string=yaml_string,
@@ -162,6 +194,7 @@ class TemplateFilters(Extension):
             markdown_text=markdown_text,
             folder_name=folder_name,
             built_in=built_in,
+            brought=brought,
         )
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:

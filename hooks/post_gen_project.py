@@ -1,8 +1,8 @@
 """Shape the baked project to the answers: prune what they turned off, then git init.
 
 Files for every option live in the template; this hook deletes those that the answers
-do not use, so the template needs no empty-file tricks. The tables below are the one
-place that says which file belongs to which option.
+do not use, so the template needs no empty-file tricks. Which file belongs to which
+option value is said once, in the option manifest (``_options`` in cookiecutter.json).
 """
 
 from __future__ import annotations
@@ -17,45 +17,35 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # What cookiecutter itself takes for a repository rather than a folder: git+, file://,
 # https://, ssh:// and user@host: forms.
 REPOSITORY_URL = re.compile(r"^((git|hg)\+)?(git|ssh|file|https?):(//)?|^\w+@[\w.]+")
 
-# (option, value that keeps the paths) -> paths relative to the project root;
-# ``{package}`` stands for the package name.
-OWNED_PATHS: dict[tuple[str, str | bool], list[str]] = {
-    ("task", "classification"): ["data/sample/churn.csv"],
-    ("task", "regression"): ["data/sample/house_prices.csv"],
-    ("experiment_tracking", "mlflow"): [
-        "src/{package}/tracking.py",
-        "src/{package}/tracking_worker.py",
-        "tests/test_tracking.py",
-    ],
-    ("serving", "fastapi"): [
-        "src/{package}/api.py",
-        "src/{package}/api_guards.py",
-        "src/{package}/api_models.py",
-        "tests/test_api.py",
-    ],
-    ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
-    ("data_versioning", "dvc"): ["dvc.yaml", ".dvc", ".dvcignore"],
-    # DVC refuses to manage a folder that git tracks files in.
-    ("data_versioning", "none"): ["models/.gitkeep"],
-    ("docker", True): ["Dockerfile", ".dockerignore"],
-}
+
+def option_value(answer: object) -> str:
+    """An answer as the manifest names it: a yes/no answer as ``true`` or ``false``."""
+    return json.dumps(answer) if isinstance(answer, bool) else str(answer)
 
 
 def paths_to_remove(answers: dict[str, object]) -> list[str]:
-    """Paths owned by an option value other than the one chosen."""
-    unused = []
-    for (option, value), paths in OWNED_PATHS.items():
-        if answers[option] != value:
-            unused += [path.format(package=answers["package_name"]) for path in paths]
-    if answers["license"] == "Proprietary":
-        unused.append("LICENSE")
-    return unused
+    """Paths that only option values other than the chosen ones bring.
+
+    The option manifest, ``_options`` in cookiecutter.json, lists the files each value
+    brings; a path brought by the chosen value of an option (``LICENSE`` by every
+    license but one, say) stays even when another value lists it too.
+    """
+    manifest: Any = answers["_options"]
+    kept, unused = set(), set()
+    for option, values in manifest.items():
+        chosen = option_value(answers[option])
+        for value, brings in values.items():
+            paths = {
+                path.format(package=answers["package_name"]) for path in brings.get("files", [])
+            }
+            (kept if value == chosen else unused).update(paths)
+    return sorted(unused - kept)
 
 
 def prune(root: Path, answers: dict[str, object]) -> None:

@@ -53,47 +53,11 @@ EXTRA_IMPORTS = [
 # tests) has installed it.
 DEV_ONLY_IMPORTS = ["hypothesis.extra.pandas, hypothesis.strategies"]
 
-# Runs a command in a child process and reports its wall time and peak memory.
-MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-wall = time.perf_counter() - start
-if done.returncode:
-    sys.exit(done.stderr[-2000:])
-peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "peak_mib": peak_kib / 1024}))
-"""
-
-# The bare baseline: the same model and preprocessing, nothing else.
-BARE_IMPORTS = """
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-"""
-BARE = (
-    BARE_IMPORTS
-    + """
-import sys
-
-frame = pd.read_csv(sys.argv[1])
-numeric = ["tenure_months", "monthly_charges", "support_calls"]
-categorical = ["contract", "internet_service", "payment_method"]
-pre = ColumnTransformer([
-    ("n", Pipeline([("i", SimpleImputer(strategy="median")), ("s", StandardScaler())]), numeric),
-    ("c", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
-])
-model = Pipeline([("p", pre), ("m", LogisticRegression(C=1.0, max_iter=1000))])
-train, test = train_test_split(frame, test_size=0.2, random_state=42, stratify=frame["churned"])
-model.fit(train[numeric + categorical], train["churned"])
-print(roc_auc_score(test["churned"] == "yes", model.predict_proba(test[numeric + categorical])[:, 1]))
-"""
-)
+SCRIPTS = Path(__file__).parent
+# Each runs in a process of its own: one command timed; the bare baseline; one import timed.
+MEASURE = SCRIPTS / "measure_command.py"
+BARE = SCRIPTS / "bare_train.py"
+TIMED_IMPORT = SCRIPTS / "timed_import.py"
 
 
 def user_env() -> dict[str, str]:
@@ -107,7 +71,7 @@ def user_env() -> dict[str, str]:
 
 def run_once(command: list[str], cwd: Path) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, *command],
+        [sys.executable, str(MEASURE), *command],
         cwd=cwd,
         env=user_env(),
         capture_output=True,
@@ -157,18 +121,6 @@ def summarise(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, fl
     return summary
 
 
-# Imports the bare script's libraries, then times one more import statement.
-TIMED_IMPORT = (
-    BARE_IMPORTS
-    + """
-import sys, time
-start = time.perf_counter()
-exec(f"import {sys.argv[1]}")
-print(time.perf_counter() - start)
-"""
-)
-
-
 def measure_imports(
     python: Path, cwd: Path, repeats: int, imports: list[str] = EXTRA_IMPORTS
 ) -> dict[str, float]:
@@ -178,7 +130,7 @@ def measure_imports(
     for _ in range(repeats):
         for names in statements:
             done = subprocess.run(
-                [str(python), "-c", TIMED_IMPORT, names],
+                [str(python), str(TIMED_IMPORT), names],
                 cwd=cwd,
                 env=user_env(),
                 capture_output=True,
@@ -278,8 +230,6 @@ def main() -> None:
         runtime = runtime_environment(project, work / "runtime") / "bin"
         name = project.name
         base = yaml.safe_load((project / "configs" / "config.yaml").read_text(encoding="utf-8"))
-        bare_script = work / "bare_train.py"
-        bare_script.write_text(BARE, encoding="utf-8")
         results = []
         raw: list[dict[str, Any]] = []
         for rows in args.rows:
@@ -287,7 +237,7 @@ def main() -> None:
             churn(np.random.default_rng(rows), rows).to_csv(data, index=False)
             configs = train_configs(base, data, work)
             commands = {
-                "bare": [str(runtime / "python"), str(bare_script), str(data)],
+                "bare": [str(runtime / "python"), str(BARE), str(data)],
                 "train": [str(runtime / name), "train", "-c", str(configs["train"])],
                 "dev": [str(dev / name), "train", "-c", str(configs["train"])],
             }

@@ -14,6 +14,8 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 Answers = dict[str, str]
+# The option manifest: what files, dependencies and README sections each value brings.
+MANIFEST: dict[str, dict[str, dict[str, list[str]]]] = COOKIECUTTER["_options"]
 
 
 def _values(default: object) -> list[str] | None:
@@ -77,11 +79,20 @@ def resolved(answers: Answers) -> Answers:
 
 
 def as_hooks_see(answers: Answers) -> dict[str, object]:
-    """``answers`` typed as cookiecutter hands them on: yes/no questions as booleans."""
-    return {
+    """``answers`` typed as cookiecutter hands them on: yes/no questions as booleans, and
+    the manifest beside them."""
+    typed: dict[str, object] = {
         key: value == "yes" if isinstance(COOKIECUTTER.get(key), bool) else value
         for key, value in answers.items()
     }
+    return {**typed, "_options": MANIFEST}
+
+
+def manifest_value(option: str, value: str) -> str:
+    """How the manifest names a command-line value: yes/no as ``true``/``false``."""
+    if isinstance(COOKIECUTTER.get(option), bool):
+        return "true" if value == "yes" else "false"
+    return value
 
 
 def pairwise() -> list[Answers]:

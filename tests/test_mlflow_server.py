@@ -169,7 +169,7 @@ for _ in range(2):
         model_id=first.source.removeprefix("models:/"),
     )
 recorded = client.get_run(first.run_id).data.metrics[config.tracking.promotion.metric]
-step = 0.01 if tracking.is_better(config.task, config.tracking.promotion.metric, 1, 0, 0) else -0.01
+step = 0.01 if config.task.is_better(config.tracking.promotion.metric, 1, 0, 0) else -0.01
 held_out = tracking.HeldOut(first.tags[tracking.HELD_OUT_TAG], lambda: None)
 read_champion = tracking._champion
 def slow_champion(*args):

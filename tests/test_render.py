@@ -20,7 +20,16 @@ import repo_review.processor
 import yaml
 from conftest import Bake
 from markdown_it import MarkdownIt
-from matrix import FULL_TIER, TEMPLATE, Answers, label, pairwise, resolved
+from matrix import (
+    FULL_TIER,
+    MANIFEST,
+    TEMPLATE,
+    Answers,
+    label,
+    manifest_value,
+    pairwise,
+    resolved,
+)
 from validate_pyproject import api as pyproject_api
 from validate_pyproject import errors as pyproject_errors
 
@@ -82,47 +91,56 @@ PACKAGE_FILES = {
     "train.py",
     "tuning.py",
 }
-# Files that exist exactly when an option has the given value.
-OPTION_FILES: dict[tuple[str, str], set[str]] = {
-    ("task", "classification"): {"data/sample/churn.csv"},
-    ("task", "regression"): {"data/sample/house_prices.csv"},
-    ("serving", "fastapi"): {
-        "src/{package}/api.py",
-        "src/{package}/api_guards.py",
-        "src/{package}/api_models.py",
-        "tests/test_api.py",
-    },
-    ("experiment_tracking", "mlflow"): {
-        "src/{package}/tracking.py",
-        "src/{package}/tracking_worker.py",
-        "tests/test_tracking.py",
-    },
-    ("ci", "github"): {
-        ".github/workflows/ci.yml",
-        ".github/workflows/release.yml",
-        ".github/dependabot.yml",
-        ".github/pull_request_template.md",
-        ".github/CODEOWNERS",
-    },
-    ("ci", "gitlab"): {
-        ".gitlab-ci.yml",
-        ".gitlab/merge_request_templates/Default.md",
-        ".gitlab/CODEOWNERS",
-    },
-    ("data_versioning", "dvc"): {"dvc.yaml", ".dvc/config", ".dvc/.gitignore", ".dvcignore"},
-    ("docker", "yes"): {"Dockerfile", ".dockerignore"},
-    ("data_versioning", "none"): {"models/.gitkeep"},
+# What the default bake and the bake with every option off have beyond the files every
+# bake has, written out by hand: the option manifest is checked against these.
+DEFAULT_BAKE_FILES = {
+    ".dockerignore",
+    ".github/CODEOWNERS",
+    ".github/dependabot.yml",
+    ".github/pull_request_template.md",
+    ".github/workflows/ci.yml",
+    ".github/workflows/release.yml",
+    "Dockerfile",
+    "LICENSE",
+    "data/sample/churn.csv",
+    "models/.gitkeep",
+    "src/{package}/api.py",
+    "src/{package}/api_guards.py",
+    "src/{package}/api_models.py",
+    "src/{package}/tracking.py",
+    "src/{package}/tracking_worker.py",
+    "tests/test_api.py",
+    "tests/test_tracking.py",
 }
+EVERYTHING_OFF = {
+    "experiment_tracking": "none",
+    "serving": "none",
+    "ci": "none",
+    "docker": "no",
+    "license": "Proprietary",
+}
+EVERYTHING_OFF_FILES = {"data/sample/churn.csv", "models/.gitkeep"}
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+
+
+def brought_files(option: str, value: str) -> set[str]:
+    """The files the manifest says ``option=value`` brings, folders listed file by file."""
+    files = set()
+    for path in MANIFEST[option].get(manifest_value(option, value), {}).get("files", []):
+        source = PROJECT_TEMPLATE / path.format(package="{{cookiecutter.package_name}}")
+        inside = [source] if source.is_file() else sorted(source.rglob("*"))
+        for found in inside:
+            if found.is_file():
+                relative = found.relative_to(PROJECT_TEMPLATE).as_posix()
+                files.add(relative.replace("{{cookiecutter.package_name}}", "{package}"))
+    return files
 
 
 def expected_files(answers: Answers, package: str) -> set[str]:
     chosen = resolved(answers)
     files = COMMON_FILES | {f"src/{package}/{name}" for name in PACKAGE_FILES}
-    for (option, value), paths in OPTION_FILES.items():
-        if chosen[option] == value:
-            files |= {path.format(package=package) for path in paths}
-    if chosen["license"] != "Proprietary":
-        files.add("LICENSE")
+    for option in MANIFEST:
+        files |= {path.format(package=package) for path in brought_files(option, chosen[option])}
     return files
 
 
@@ -551,3 +569,144 @@ def test_a_typo_at_a_prompt_is_asked_again(tmp_path: Path) -> None:
     root = output / "ml-project"
     assert (root / "data/sample/house_prices.csv").is_file(), "the task menu took 2"
     assert not (root / "Dockerfile").exists(), "the re-asked question took n"
+
+
+@pytest.mark.parametrize(
+    ("answers", "golden"),
+    [({}, DEFAULT_BAKE_FILES), (EVERYTHING_OFF, EVERYTHING_OFF_FILES)],
+    ids=["defaults", "everything-off"],
+)
+def test_the_option_manifest_gives_the_files_written_out_by_hand(
+    answers: Answers, golden: set[str]
+) -> None:
+    common = COMMON_FILES | {f"src/pkg/{name}" for name in PACKAGE_FILES}
+    assert expected_files(answers, "pkg") - common == {p.format(package="pkg") for p in golden}
+
+
+def test_the_option_manifest_names_every_value_and_nothing_else() -> None:
+    from matrix import CHOICES
+
+    kinds = {"files", "dependencies", "dev_dependencies", "readme"}
+    for option, values in MANIFEST.items():
+        assert option in CHOICES, f"the manifest names {option}, which is not an option"
+        assert set(values) == {manifest_value(option, value) for value in CHOICES[option]}
+        for value, brings in values.items():
+            assert set(brings) <= kinds, f"{option}={value}: unknown {set(brings) - kinds}"
+            for path in brings.get("files", []):
+                template_path = PROJECT_TEMPLATE / path.format(
+                    package="{{cookiecutter.package_name}}"
+                )
+                assert template_path.exists(), (
+                    f"{option}={value} brings {path}, not in the template"
+                )
+
+
+def dependency_names(root: Path) -> tuple[set[str], set[str]]:
+    """The names of a bake's runtime and development dependencies."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+
+    def names(requirements: list[str]) -> set[str]:
+        return {
+            re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0] for requirement in requirements
+        }
+
+    return names(project["project"]["dependencies"]), names(project["dependency-groups"]["dev"])
+
+
+def test_the_option_manifest_brings_the_dependencies_written_out_by_hand(bake: Bake) -> None:
+    full_runtime, full_dev = dependency_names(bake(data_versioning="dvc"))
+    off_runtime, off_dev = dependency_names(bake(**EVERYTHING_OFF, project_slug="off"))
+    assert full_runtime - off_runtime == {"filelock", "mlflow", "fastapi", "uvicorn"}
+    assert full_dev - off_dev == {"dvc", "httpx2", "schemathesis"}
+    assert off_runtime <= full_runtime
+    assert off_dev <= full_dev
+
+
+def test_the_readme_sections_an_option_brings_are_those_the_manifest_names(bake: Bake) -> None:
+    """The headings only the default bake has, or only the one with everything off, are
+    exactly those the manifest lists for the values that differ between them."""
+
+    def headings(root: Path) -> set[str]:
+        lines = (root / "README.md").read_text(encoding="utf-8").splitlines()
+        return {line.lstrip("#").strip() for line in lines if line.startswith("#")}
+
+    def listed(answers: Answers) -> set[str]:
+        chosen = resolved(answers)
+        return {
+            section
+            for option, values in MANIFEST.items()
+            for section in values[manifest_value(option, chosen[option])].get("readme", [])
+        }
+
+    default, off = headings(bake()), headings(bake(**EVERYTHING_OFF, project_slug="off"))
+    assert default - off == listed({}) - listed(EVERYTHING_OFF)
+    assert off - default == listed(EVERYTHING_OFF) - listed({})
+    dvc = {"data_versioning": "dvc"}
+    assert headings(bake(**dvc, project_slug="versioned")) - default == listed(dvc) - listed({})
+
+
+def test_ci_files_test_the_python_versions_cookiecutter_json_offers() -> None:
+    from matrix import CHOICES
+
+    template_ci = (TEMPLATE / ".github" / "workflows" / "template.yml").read_text(encoding="utf-8")
+    assert f"uv python install {' '.join(CHOICES['python_version'])}" in template_ci
+
+
+def test_an_option_added_as_the_readme_says_bakes_both_ways(tmp_path: Path) -> None:
+    """The README's "Add an option", step by step, on a copy of the template."""
+    from cookiecutter.main import cookiecutter
+
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE,
+        template,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".nox", "*cache*", "__pycache__"),
+    )
+    settings = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
+    # 1. the key, its values and a prompt that names them
+    keys = list(settings)
+    at = keys.index("description")
+    settings = {
+        **{key: settings[key] for key in keys[:at]},
+        "notebooks": ["none", "jupyter"],
+        **{key: settings[key] for key in keys[at:]},
+    }
+    settings["__prompts__"]["notebooks"] = "Notebooks folder: none or jupyter"
+    # 2. the files it owns, and what each value brings
+    project = template / "{{cookiecutter.project_slug}}"
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "explore.ipynb").write_text("{}\n", encoding="utf-8")
+    settings["_options"]["notebooks"] = {
+        "jupyter": {
+            "files": ["notebooks"],
+            "dev_dependencies": ["jupyterlab>=4"],
+            "readme": ["Notebooks"],
+        },
+        "none": {},
+    }
+    (template / "cookiecutter.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    # 3. the baked side: a README section only the jupyter bakes have
+    readme = project / "README.md"
+    section = (
+        '{%- if cookiecutter.notebooks == "jupyter" %}\n\n### Notebooks\n\n'
+        "Explore in `notebooks/`.\n{%- endif %}\n\n## License\n"
+    )
+    readme.write_text(
+        readme.read_text(encoding="utf-8").replace("\n## License\n", section, 1),
+        encoding="utf-8",
+    )
+
+    for value, present in (("jupyter", True), ("none", False)):
+        root = Path(
+            cookiecutter(
+                str(template),
+                no_input=True,
+                extra_context={"notebooks": value, "git_init": "no"},
+                output_dir=str(tmp_path / value),
+            )
+        )
+        assert (root / "notebooks" / "explore.ipynb").is_file() == present
+        _, dev = dependency_names(root)
+        assert ("jupyterlab" in dev) == present
+        headings = (root / "README.md").read_text(encoding="utf-8").splitlines()
+        assert ("### Notebooks" in headings) == present

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -133,3 +134,30 @@ def test_invalid_current_rows_are_set_aside_on_request(
     with pytest.raises(DataError, match="no row is valid; all 300"):
         monitor(config, config.data.path, current, tmp_path / "report", skip_invalid=True)
     assert len(read_table(tmp_path / "report" / REJECTED_FILE)) == 300
+
+
+def test_the_report_shows_each_category_share_before_and_after(
+    config: Config, sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    column = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    common = str(sample[column].mode().iloc[0])
+    current = tmp_path / "current.csv"
+    sample.assign(**{column: common}).to_csv(current, index=False)
+    with pytest.raises(CheckFailedError, match=f"drift detected in {column}"):
+        monitor(config, config.data.path, current, tmp_path / "report")
+
+    page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+    table = page.split(f"<h3>{column}</h3>", 1)[1].split("</table>", 1)[0]
+    cell = r'<td class="share {}"><span style="width: ([\d.]+)em"></span>([\d.]+)%</td>'
+    rows = re.findall(
+        rf"<tr><td>([^<]*)</td>{cell.format('reference')}{cell.format('current')}", table
+    )
+    shown = {label: (float(before), float(now)) for label, _, before, _, now in rows}
+    before = sample[column].fillna("(missing)").astype(str).value_counts(normalize=True)
+    assert set(shown) == set(before.index)
+    for label, (reference_share, current_share) in shown.items():
+        # shown to a tenth of a percent: off by at most half of that, and the float's error
+        assert reference_share == pytest.approx(100 * before[label], abs=0.051)
+        assert current_share == (100.0 if label == common else 0.0)
+    widths = {label: float(width) for label, width, _, _, _ in rows}
+    assert widths[common] == max(widths.values()), "bars are as long as their shares"

@@ -104,7 +104,7 @@ DEFAULT_CONFIG = Path("configs/config.yaml")
 
 
 def command(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Register ``function`` as a sub-command that prints its own lines only.
+    """Register ``<name>_command`` as the sub-command ``<name>``, printing its own lines only.
 
     The libraries stay quiet unless the command's ``--verbose`` is given, and a
     ``ProjectError`` becomes one ``error:`` line on stderr and its exit code.
@@ -122,7 +122,9 @@ def command(function: Callable[..., Any]) -> Callable[..., Any]:
                 typer.echo(f"error: {error}", err=True)
                 raise typer.Exit(error.exit_code) from None
 
-    return app.command()(run)
+    # ``train_command`` is ``train``: the library's own names stay free for its imports.
+    name = function.__name__.removesuffix("_command").replace("_", "-")
+    return app.command(name)(run)
 
 
 INPUT = "'--input' / '-i'"
@@ -284,7 +286,7 @@ def main(
 
 
 @command
-def validate(
+def validate_command(
     input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
     labelled: Annotated[
@@ -305,11 +307,10 @@ def validate(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import read_table
-        from .data import validate as validate_frame
+        from .data import read_table, validate
 
     source = input_path or settings.data.path
-    frame = validate_frame(
+    frame = validate(
         read_table(source, settings.data.columns),
         settings.data,
         with_target=labelled,
@@ -332,7 +333,7 @@ def validate(
 
 
 @command
-def init_config(
+def init_config_command(
     input_path: Annotated[
         Path,
         typer.Option("--input", "-i", help="Your CSV or Parquet file.", dir_okay=False),
@@ -403,7 +404,7 @@ def init_config(
 
 
 @command
-def ingest(
+def ingest_command(
     input_path: Annotated[
         Path, typer.Option("--input", "-i", help="Raw CSV or Parquet file.", dir_okay=False)
     ],
@@ -433,7 +434,7 @@ def ingest(
 
 
 @command
-def train(
+def train_command(
     input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
     output_dir: Annotated[
@@ -469,14 +470,14 @@ def train(
 
             log_run = stack.enter_context(TrackingWorker(settings, verbose=verbose)).log
         with loading_libraries():
-            from .train import train as train_model
+            from .train import train
 
-        run = train_model(settings, data, log_run)
+        run = train(settings, data, log_run)
 {%- else %}
     with loading_libraries():
-        from .train import train as train_model
+        from .train import train
 
-    run = train_model(settings, data)
+    run = train(settings, data)
 {%- endif %}
     scores = ", ".join(f"{name}={value:.4f}" for name, value in run.metrics.items())
     typer.echo(f"run {run.run_id}: {scores}")
@@ -491,7 +492,7 @@ def train(
 
 
 @command
-def evaluate(
+def evaluate_command(
     input_path: Annotated[
         Path | None,
         typer.Option(
@@ -525,8 +526,7 @@ def evaluate(
 
         refuse_overwriting(output, data, config)
     with loading_libraries():
-        from .data import read_table
-        from .data import validate as validate_frame
+        from .data import read_table, validate
         from .evaluate import share_of_training_rows
         from .predict import load_for_inference
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -536,7 +536,7 @@ def evaluate(
 {%- endif %}
 
     saved = load_for_inference(settings, model, allow_external=allow_external_model)
-    frame = validate_frame(
+    frame = validate(
         read_table(data, settings.data.columns),
         settings.data,
         with_target=True,
@@ -561,7 +561,7 @@ def evaluate(
 
 
 @command
-def predict(
+def predict_command(
     input_path: Annotated[
         Path, typer.Option("--input", "-i", help="CSV or Parquet rows to score.", dir_okay=False)
     ],
@@ -614,7 +614,7 @@ def predict(
 
 
 @command
-def monitor(
+def monitor_command(
     input_path: Annotated[
         Path | None,
         typer.Option(
@@ -657,8 +657,7 @@ def monitor(
     current = required(renamed(input_path, old_current, "--current"))
     settings = load_config(config)
     with loading_libraries():
-        from .monitoring import INSUFFICIENT_DATA, REJECTED_FILE
-        from .monitoring import monitor as measure_drift
+        from .monitoring import INSUFFICIENT_DATA, REJECTED_FILE, monitor
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
         if _uses_registry(model):
@@ -666,7 +665,7 @@ def monitor(
 {%- endif %}
 
     with skipping_named():
-        report = measure_drift(
+        report = monitor(
             settings,
             reference or settings.data.path,
             current,
@@ -689,7 +688,7 @@ def monitor(
 
 
 @command
-def tune(
+def tune_command(
     input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
     trials: Annotated[
@@ -709,7 +708,7 @@ def tune(
 
     settings = load_config(config)
     with loading_libraries():
-        from .tuning import tune as search
+        from .tuning import tune
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
         if settings.tracking.enabled:
@@ -720,11 +719,11 @@ def tune(
         from .tracking import tuning_runs
 
         with tuning_runs(settings) as log_trial:
-            result = search(settings, input_path, trials, log_trial)
+            result = tune(settings, input_path, trials, log_trial)
     else:
-        result = search(settings, input_path, trials)
+        result = tune(settings, input_path, trials)
 {%- else %}
-    result = search(settings, input_path, trials)
+    result = tune(settings, input_path, trials)
 {%- endif %}
     metric = result.metric
     typer.echo(
@@ -736,7 +735,7 @@ def tune(
 
 
 @command
-def promote(
+def promote_command(
     version: Annotated[str, typer.Argument(help="Registered model version to consider.")],
     config: ConfigOption = DEFAULT_CONFIG,
     verbose: VerboseOption = False,
@@ -754,8 +753,7 @@ def promote(
     settings = load_config(config)
     with loading_libraries():
         from .data import file_sha256
-        from .tracking import HeldOut
-        from .tracking import promote as compete
+        from .tracking import HeldOut, promote
         from .train import held_out_fingerprint, held_out_rows
 
         _open_tracking_store(settings)
@@ -764,11 +762,11 @@ def promote(
     held_out = HeldOut(
         held_out_fingerprint(settings, file_sha256(path)), lambda: held_out_rows(settings, path)
     )
-    typer.echo(compete(settings, version, held_out).describe())
+    typer.echo(promote(settings, version, held_out).describe())
 
 
 @command
-def rollback(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = False) -> None:
+def rollback_command(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = False) -> None:
     """Give the champion alias back to the previous one.
 
     \b
@@ -779,18 +777,17 @@ def rollback(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = Fal
 
     settings = load_config(config)
     with loading_libraries():
-        from .tracking import CHAMPION
-        from .tracking import rollback as restore
+        from .tracking import CHAMPION, rollback
 
         _open_tracking_store(settings)
 
-    version = restore(settings)
+    version = rollback(settings)
     typer.echo(f"{CHAMPION} is version {version} again")
 {%- endif %}
 {% if cookiecutter.serving == "fastapi" %}
 
 @command
-def serve(
+def serve_command(
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
     allow_external_model: ExternalModelOption = False,

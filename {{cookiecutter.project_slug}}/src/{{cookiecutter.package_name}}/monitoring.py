@@ -8,7 +8,6 @@ samples make tests flag tiny shifts; the PSI floor keeps those from raising alar
 
 from __future__ import annotations
 
-import base64
 import html
 import itertools
 from dataclasses import asdict, dataclass, replace
@@ -20,7 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from .artifacts import atomic_write_text, write_json
-from .charts import bar_chart
 from .config import BooleanColumn, CategoricalColumn, Config, DatetimeColumn
 from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
 from .errors import CheckFailedError, ModelNotFoundError
@@ -30,9 +28,12 @@ MAX_BARS = 20  # categories shown per plot; the rest only count in the statistic
 EPSILON = 1e-4  # keeps empty bins from making the PSI infinite
 STYLE = (
     "body { font-family: sans-serif; margin: 2em }"
-    " td, th { padding: 4px 10px; border-bottom: 1px solid #ddd }"
-    " .drift { background: #fde2e1 } img { margin: 4px }"
+    " td, th { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left }"
+    " .drift { background: #fde2e1 }"
+    " .share span { display: inline-block; height: 0.8em; margin-right: 6px }"
+    " .reference span { background: #3b7dd8 } .current span { background: #e8833a }"
 )
+BAR_EM = 12  # the width of the largest share's bar, in the page's font size
 
 
 @dataclass(frozen=True)
@@ -136,11 +137,13 @@ def too_few_rows(reference: pd.DataFrame, current: pd.DataFrame) -> DriftReport:
     return DriftReport([], 0.0, False, len(reference), len(current), INSUFFICIENT_DATA)
 
 
-def _distribution_png(name: str, reference: pd.Series, current: pd.Series) -> str:
-    """Share of rows per bin (numbers) or per category, reference against current.
+def _distribution_table(name: str, reference: pd.Series, current: pd.Series) -> str:
+    """Share of rows per bin (numbers) or per category, reference beside current, as an
+    HTML table whose cells carry a bar as long as their share.
 
-    Returned as base64 PNG for the page. Missing values are left out of numeric bins and
-    shown as a "(missing)" category.
+    A page of tables opens anywhere, is searchable and costs nothing to make, where an
+    image per feature took a tenth of a second each to draw. Missing values are left
+    out of numeric bins and shown as a "(missing)" category.
     """
     if pd.api.types.is_numeric_dtype(reference):
         reference, current = reference.dropna(), current.dropna()
@@ -160,8 +163,21 @@ def _distribution_png(name: str, reference: pd.Series, current: pd.Series) -> st
         table = table.sort_values("reference", ascending=False).head(MAX_BARS)
         labels = [str(value) for value in table.index]
         shares = {side: table[side].tolist() for side in ("reference", "current")}
-    chart = bar_chart(name, labels, shares, note="share of rows", value_format="{:.1%}".format)
-    return base64.b64encode(chart).decode()
+    largest = max([*shares["reference"], *shares["current"], 1e-12])
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td>{_share_cell('reference', before, largest)}"
+        f"{_share_cell('current', now, largest)}</tr>"
+        for label, before, now in zip(labels, shares["reference"], shares["current"], strict=True)
+    )
+    return (
+        f"<h3>{html.escape(name)}</h3><table><tr><th></th><th>reference</th>"
+        f"<th>current</th></tr>{rows}</table>"
+    )
+
+
+def _share_cell(side: str, share: float, largest: float) -> str:
+    width = share / largest * BAR_EM
+    return f'<td class="share {side}"><span style="width: {width:.2f}em"></span>{share:.1%}</td>'
 
 
 def performance_section(report: DriftReport) -> str:
@@ -179,7 +195,7 @@ def performance_section(report: DriftReport) -> str:
 
 
 def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFrame) -> str:
-    """A self-contained HTML page: verdict, per-feature table and one plot per feature."""
+    """A self-contained HTML page: verdict, per-feature table and each feature's distribution."""
     verdict = {
         DRIFT: "DRIFT DETECTED",
         NO_DRIFT: "no drift",
@@ -191,9 +207,7 @@ def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFr
         for f in report.features
     )
     plots = "".join(
-        f'<img alt="{html.escape(f.name)}" src="data:image/png;base64,'
-        f'{_distribution_png(f.name, reference[f.name], current[f.name])}">'
-        for f in report.features
+        _distribution_table(f.name, reference[f.name], current[f.name]) for f in report.features
     )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Drift report</title>
