@@ -15,9 +15,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -192,12 +192,12 @@ class PredictionService:
 def create_app(
     config: Config, model: str | None = None, *, allow_external_model: bool = False
 ) -> FastAPI:
-    """The API for ``config``; ``model`` picks a run (default: the latest good one)."""
+    """The API for ``config``; ``model`` picks a run (default: the latest good one).
+
+    Everything but the liveness and readiness probes asks for the API key when one is set.
+    """
     service = PredictionService(config, model, allow_external_model=allow_external_model)
-    PredictionRequest = request_model(config)  # noqa: N806 - classes, built at run time
-    Feedback = feedback_model(config)  # noqa: N806
     api_key = configured_api_key()
-    guarded = [Depends(api_key_check(api_key))] if api_key else []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -211,20 +211,44 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={RequestValidationError: brief_validation_errors},
     )
+    app.state.service = service
     app.add_middleware(BodySizeLimit, limit=config.serving.max_request_bytes)
+    app.include_router(probes)
+    guarded = [Depends(api_key_check(api_key))] if api_key else []
+    app.include_router(model_routes(config), dependencies=guarded)
+    return app
 
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, str]:
-        """Liveness: the process is up."""
-        return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"])
-    def ready() -> dict[str, str]:
-        """Readiness: a model is loaded and predictions can be served; if not, 503 says why."""
-        return {"status": "ready", "model_version": service.require().version}
+def the_service(request: Request) -> PredictionService:
+    """The app's prediction service, for the routes that need it."""
+    service: PredictionService = request.app.state.service
+    return service
 
-    @app.get("/metadata", tags=["operations"], dependencies=guarded)
-    def metadata() -> dict[str, Any]:
+
+Service = Annotated[PredictionService, Depends(the_service)]
+probes = APIRouter(tags=["operations"])
+
+
+@probes.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the process is up."""
+    return {"status": "ok"}
+
+
+@probes.get("/ready")
+def ready(service: Service) -> dict[str, str]:
+    """Readiness: a model is loaded and predictions can be served; if not, 503 says why."""
+    return {"status": "ready", "model_version": service.require().version}
+
+
+def model_routes(config: Config) -> APIRouter:
+    """``/metadata``, ``/predict`` and ``/feedback``, whose bodies follow the data schema."""
+    PredictionRequest = request_model(config)  # noqa: N806 - classes, built at run time
+    Feedback = feedback_model(config)  # noqa: N806
+    routes = APIRouter()
+
+    @routes.get("/metadata", tags=["operations"])
+    def metadata(service: Service) -> dict[str, Any]:
         """The served model's version, metrics and input schema."""
         saved = service.require()
         return {
@@ -238,15 +262,13 @@ def create_app(
 
     # A coroutine, so requests skip the thread pool: the prediction holds the GIL either way,
     # and handing it to a thread costs more than the work for small requests.
-    @app.post("/predict", tags=["model"], dependencies=guarded)
-    async def predict(request: PredictionRequest) -> PredictionResponse:  # type: ignore[valid-type]
+    @routes.post("/predict", tags=["model"])
+    async def predict(request: PredictionRequest, service: Service) -> PredictionResponse:  # type: ignore[valid-type]
         """Predict one or many records; the response names the model version."""
         return service.predict(request.records)  # type: ignore[attr-defined]
 
-    @app.post(
-        "/feedback", status_code=status.HTTP_201_CREATED, tags=["model"], dependencies=guarded
-    )
-    def feedback(item: Feedback) -> dict[str, str]:  # type: ignore[valid-type]
+    @routes.post("/feedback", status_code=status.HTTP_201_CREATED, tags=["model"])
+    def feedback(item: Feedback, service: Service) -> dict[str, str]:  # type: ignore[valid-type]
         """Record the true outcome of one predicted record, for monitoring performance.
 
         404: unknown request_id; 409: this record's outcome is already recorded.
@@ -254,7 +276,7 @@ def create_app(
         service.record_feedback(item.request_id, item.index, item.actual)  # type: ignore[attr-defined]
         return {"status": "recorded"}
 
-    return app
+    return routes
 
 
 def _logged_records(log: JsonLinesLog) -> Iterator[tuple[str, int]]:

@@ -526,38 +526,26 @@ def evaluate_command(
 
         refuse_overwriting(output, data, config)
     with loading_libraries():
-        from .data import read_table, validate
-        from .evaluate import share_of_training_rows
-        from .predict import load_for_inference
+        from .evaluate import evaluate_file
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
         if _uses_registry(model):
             _open_tracking_store(settings)
 {%- endif %}
 
-    saved = load_for_inference(settings, model, allow_external=allow_external_model)
-    frame = validate(
-        read_table(data, settings.data.columns),
-        settings.data,
-        with_target=True,
-        source=str(data),
-    )
-    scores = settings.task.scores(
-        saved.model, frame[settings.data.feature_names], frame[settings.data.target.name]
-    )
-    result = {"model_version": saved.version, **scores}
-    seen = share_of_training_rows(saved.metadata, frame, settings)
-    if seen:
+    evaluation = evaluate_file(settings, data, model, allow_external=allow_external_model)
+    if evaluation.training_share:
         typer.echo(
-            f"warning: {data}: holds about {seen:.0%} of the rows model {saved.version} was "
-            "trained on; scores on them overstate how it does on new data",
+            f"warning: {data}: holds about {evaluation.training_share:.0%} of the rows model "
+            f"{evaluation.model_version} was trained on; scores on them overstate how it does "
+            "on new data",
             err=True,
         )
     if output is not None:
         from .artifacts import write_json
 
-        write_json(output, result)
-    typer.echo(json.dumps(result, indent=2))
+        write_json(output, evaluation.as_dict())
+    typer.echo(json.dumps(evaluation.as_dict(), indent=2))
 
 
 @command
@@ -752,17 +740,11 @@ def promote_command(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import file_sha256
         from .tracking import HeldOut, promote
-        from .train import held_out_fingerprint, held_out_rows
 
         _open_tracking_store(settings)
 
-    path = settings.data.path
-    held_out = HeldOut(
-        held_out_fingerprint(settings, file_sha256(path)), lambda: held_out_rows(settings, path)
-    )
-    typer.echo(promote(settings, version, held_out).describe())
+    typer.echo(promote(settings, version, HeldOut.of_configured_data(settings)).describe())
 
 
 @command

@@ -570,6 +570,16 @@ class HeldOut:
     fingerprint: str
     read_rows: Callable[[], pd.DataFrame]
 
+    @classmethod
+    def of_configured_data(cls, config: Config) -> HeldOut:
+        """The rows ``train`` holds out of ``data.path``: the split is deterministic."""
+        from .data import file_sha256
+        from .train import held_out_fingerprint, held_out_rows
+
+        path = config.data.path
+        fingerprint = held_out_fingerprint(config, file_sha256(path))
+        return cls(fingerprint, lambda: held_out_rows(config, path))
+
     @functools.cached_property
     def rows(self) -> pd.DataFrame:
         return self.read_rows()
