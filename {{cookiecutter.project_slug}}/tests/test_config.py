@@ -47,6 +47,26 @@ def test_gate_metric_must_fit_the_task(tmp_path: Path, base_config: Config) -> N
         load_config(path)
 
 
+def test_a_gate_bound_on_the_wrong_side_says_where_it_belongs(
+    tmp_path: Path, base_config: Config
+) -> None:
+    worse_when_higher = next(name for name, up in base_config.task.metrics.items() if not up)
+    path = write_config(tmp_path, base_config, quality_gate={"minimum": {worse_when_higher: 1}})
+    with pytest.raises(ConfigError, match=f"{worse_when_higher} belongs under maximum"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("task", "message"), [(None, "name the task"), ("Clasification", "unknown task")]
+)
+def test_a_missing_or_unknown_task_lists_the_tasks(
+    tmp_path: Path, base_config: Config, task: str | None, message: str
+) -> None:
+    path = write_config(tmp_path, base_config, task=task)
+    with pytest.raises(ConfigError, match=f"task: {message}.*classification.*regression"):
+        load_config(path)
+
+
 def test_repeated_feature_is_rejected(tmp_path: Path, base_config: Config) -> None:
     data = base_config.data.model_dump(mode="json")
     data["features"].append(data["features"][0])

@@ -15,7 +15,7 @@ import yaml
 from {{ cookiecutter.package_name }} import tasks
 from {{ cookiecutter.package_name }}.artifacts import load_run
 from {{ cookiecutter.package_name }}.config import Config
-from {{ cookiecutter.package_name }}.errors import CheckFailedError
+from {{ cookiecutter.package_name }}.errors import CheckFailedError, ConfigError
 from {{ cookiecutter.package_name }}.predict import predict_frame
 from {{ cookiecutter.package_name }}.train import train
 
@@ -73,3 +73,11 @@ def test_the_readme_task_trains_predicts_and_is_gated(
     gate = count_config.quality_gate.model_copy(update={"maximum": {"poisson_deviance": 0.0}})
     with pytest.raises(CheckFailedError, match="poisson_deviance"):
         train(count_config.model_copy(update={"quality_gate": gate}))
+
+
+def test_a_task_whose_scores_miss_its_metrics_is_one_config_error(
+    count_config: Config, count_task: tasks.Task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(type(count_task).metrics, "spearman", True)
+    with pytest.raises(ConfigError, match="scores\\(\\) gave mae, poisson_deviance where"):
+        train(count_config)

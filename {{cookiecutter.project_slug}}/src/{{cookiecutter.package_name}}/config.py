@@ -345,6 +345,15 @@ class Config(Section):
                     f"quality_gate: unknown metric {', '.join(unknown)} for {self.task}; "
                     f"choose from {', '.join(known)}"
                 )
+        wrong_side = [name for name in self.quality_gate.minimum if not known[name]] + [
+            name for name in self.quality_gate.maximum if known[name]
+        ]
+        if wrong_side:
+            raise ValueError(
+                f"quality_gate: {', '.join(wrong_side)} belongs under "
+                f"{'maximum' if not known[wrong_side[0]] else 'minimum'}: for {self.task}, "
+                f"{'lower' if not known[wrong_side[0]] else 'higher'} is better"
+            )
         target = self.data.target
         problem = self.task.target_problem(target.type, getattr(target, "allowed", None))
         if problem is not None:

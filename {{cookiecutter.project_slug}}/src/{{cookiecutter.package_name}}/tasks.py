@@ -291,6 +291,8 @@ def task_named(name: object) -> Task:
     """The task called ``name`` in the config (a task object passes through)."""
     if isinstance(name, Task):
         return name
+    if name is None or name == "":
+        raise ValueError(f"name the task: {' or '.join(TASKS)}")
     if not isinstance(name, str) or name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     return TASKS[name]

@@ -192,6 +192,11 @@ def train(
         cv_scores = {"cv_mean": cv_mean, "cv_std": float(folds.std())}
     pipeline.fit(train_rows[features], train_rows[target])
     metrics = config.task.scores(pipeline, test_rows[features], test_rows[target])
+    if set(metrics) != set(config.task.metrics):
+        raise ConfigError(
+            f"task {config.task}: scores() gave {', '.join(sorted(metrics))} where its "
+            f"metrics declare {', '.join(sorted(config.task.metrics))}: make the two agree"
+        )
     failures = evaluate.gate_failures(metrics, config.quality_gate)
     importance = explain.feature_importance(
         pipeline, test_rows[features], test_rows[target], config
