@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from matplotlib.axes import Axes
@@ -13,8 +14,8 @@ from matplotlib.patches import Rectangle
 from {{ cookiecutter.package_name }}.charts import (
     COLOURS,
     MAX_LABEL,
-    bar_chart,
     bar_figure,
+    png,
 )
 
 
@@ -60,14 +61,17 @@ def test_long_labels_are_shortened() -> None:
 
 
 def test_the_png_grows_with_the_rows() -> None:
-    short = imread(io.BytesIO(bar_chart("t", ["a"], {"s": [1.0]})), format="png")
-    tall = imread(io.BytesIO(bar_chart("t", list("abcdefghij"), {"s": [1.0] * 10})), format="png")
+    def pixels(labels: list[str]) -> Any:
+        chart = png(bar_figure("t", labels, {"s": [1.0] * len(labels)}))
+        return imread(io.BytesIO(chart), format="png")
+
+    short, tall = pixels(["a"]), pixels(list("abcdefghij"))
     assert tall.shape[1] == short.shape[1]
     assert tall.shape[0] > short.shape[0] * 2
 
 
 def test_mismatched_or_too_many_series_are_refused() -> None:
     with pytest.raises(ValueError, match="one value per label"):
-        bar_chart("t", ["a", "b"], {"s": [1.0]})
+        bar_figure("t", ["a", "b"], {"s": [1.0]})
     with pytest.raises(ValueError, match="at most 4 series"):
-        bar_chart("t", ["a"], {str(index): [1.0] for index in range(5)})
+        bar_figure("t", ["a"], {str(index): [1.0] for index in range(5)})

@@ -25,17 +25,10 @@ INCHES_PER_BAR = 0.22
 CHARACTER_WIDTH = 0.075  # inches, of a label at matplotlib's default font size
 
 
-def bar_chart(
-    title: str,
-    labels: Sequence[str],
-    series: Mapping[str, Sequence[float]],
-    note: str = "",
-    value_format: Callable[[float], str] = "{:.3f}".format,
-) -> bytes:
-    """``bar_figure`` of the same arguments, as PNG bytes."""
+def png(figure: Figure) -> bytes:
+    """``figure`` drawn on the Agg canvas, as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure = bar_figure(title, labels, series, note, value_format)
     FigureCanvasAgg(figure)  # draws on Agg, whatever backend the environment names
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

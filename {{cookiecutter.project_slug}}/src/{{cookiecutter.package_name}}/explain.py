@@ -66,15 +66,15 @@ def _shuffle(sample: pd.DataFrame, name: str, rng: np.random.Generator) -> pd.Da
 
 def plot_importance(importance: dict[str, float], path: Path) -> None:
     """A bar chart of ``importance``, one row per column in the given order, saved as PNG."""
-    from .charts import bar_chart
+    from .charts import bar_figure, png
 
-    chart = bar_chart(
+    chart = bar_figure(
         "Permutation feature importance (held-out data)",
         list(importance),
         {"importance": list(importance.values())},
         note="mean drop in score when the column is shuffled",
     )
-    path.write_bytes(chart)
+    path.write_bytes(png(chart))
 
 
 def reference_row(features: pd.DataFrame, config: DataConfig) -> dict[str, Any]:
