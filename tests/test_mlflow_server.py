@@ -155,7 +155,7 @@ RACE = """
 import importlib, sys, threading, time
 package = sys.argv[1]
 config = importlib.import_module(package + ".config").load_config()
-tracking = importlib.import_module(package + ".tracking")
+registry = importlib.import_module(package + ".registry")
 from mlflow import MlflowClient
 client = MlflowClient()
 name = config.tracking.registered_model
@@ -170,22 +170,22 @@ for _ in range(2):
     )
 recorded = client.get_run(first.run_id).data.metrics[config.tracking.promotion.metric]
 step = 0.01 if config.task.is_better(config.tracking.promotion.metric, 1, 0, 0) else -0.01
-held_out = tracking.HeldOut(first.tags[tracking.HELD_OUT_TAG], lambda: None)
-read_champion = tracking._champion
+held_out = registry.HeldOut(first.tags[registry.HELD_OUT_TAG], lambda: None)
+read_champion = registry._champion
 def slow_champion(*args):
     champion = read_champion(*args)
     time.sleep(1.0)
     return champion
-tracking._champion = slow_champion
+registry._champion = slow_champion
 outcomes = {}
 def compete(version, margin):
-    outcomes[version] = tracking.promote(config, version, held_out, recorded + margin).promoted
+    outcomes[version] = registry.promote(config, version, held_out, recorded + margin).promoted
 threads = [threading.Thread(target=compete, args=(v, m)) for v, m in (("2", step), ("3", 2 * step))]
 for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
-history = client.get_registered_model(name).tags[tracking.HISTORY_TAG].split(",")
+history = client.get_registered_model(name).tags[registry.HISTORY_TAG].split(",")
 champion = client.get_model_version_by_alias(name, "champion").version
 print(sorted(outcomes.items()), history, champion)
 """

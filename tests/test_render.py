@@ -107,6 +107,8 @@ DEFAULT_BAKE_FILES = {
     "src/{package}/api.py",
     "src/{package}/api_guards.py",
     "src/{package}/api_models.py",
+    "src/{package}/mlflow_store.py",
+    "src/{package}/registry.py",
     "src/{package}/tracking.py",
     "src/{package}/tracking_worker.py",
     "tests/test_api.py",

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from {{ cookiecutter.package_name }} import leftovers, tracking
+from {{ cookiecutter.package_name }} import leftovers, mlflow_store, registry
 from {{ cookiecutter.package_name }}.artifacts import (
     MODEL_FILE,
     MODEL_HASH,
@@ -45,13 +45,13 @@ from {{ cookiecutter.package_name }}.errors import (
     ModelNotFoundError,
     ProjectError,
 )
+from {{ cookiecutter.package_name }}.mlflow_store import session
 from {{ cookiecutter.package_name }}.predict import load_for_inference
-from {{ cookiecutter.package_name }}.tracking import (
+from {{ cookiecutter.package_name }}.registry import (
     CHAMPION,
     HeldOut,
     promote,
     rollback,
-    session,
 )
 from {{ cookiecutter.package_name }}.tracking_worker import (
     TrackingWorker,
@@ -344,13 +344,13 @@ def test_champion_and_challengers_then_rollback(
     compared rather than the models loaded and scored again; other rows mean scoring.
     """
     loads: list[str] = []
-    load_version = tracking.load_version
+    load_version = registry.load_version
 
     def counted_load(config: Config, version: str) -> SavedModel:
         loads.append(version)
         return load_version(config, version)
 
-    monkeypatch.setattr(tracking, "load_version", counted_load)
+    monkeypatch.setattr(registry, "load_version", counted_load)
 
     train(dummy(config))
     assert champion(config) == "1"
@@ -411,13 +411,13 @@ def test_a_promotion_lock_left_by_a_dead_process_is_taken_over(config: Config) -
     name = config.tracking.registered_model
     with session(config) as client:
         client.create_registered_model(
-            tracking.PROMOTION_LOCK.format(name=name),
-            tags={tracking.OWNER_TAG: f"{leftovers.HOST}-{NEVER_A_PID}"},
+            registry.PROMOTION_LOCK.format(name=name),
+            tags={mlflow_store.OWNER_TAG: f"{leftovers.HOST}-{NEVER_A_PID}"},
         )
     started = time.monotonic()
     train(config)
     assert champion(config) == "1"
-    assert time.monotonic() - started < tracking.LOCK_WAIT_SECONDS
+    assert time.monotonic() - started < registry.LOCK_WAIT_SECONDS
     with session(config) as client:
         assert [model.name for model in client.search_registered_models()] == [name]
 
@@ -462,7 +462,7 @@ def test_a_server_that_does_not_answer_fails_the_training(
         settings = config.tracking.model_copy(update={"uri": address})
         with pytest.raises(ProjectError, match=r"^tracking: "):
             train(config.model_copy(update={"tracking": settings}))
-    assert connections == 1 + int(tracking.HTTP_RETRIES["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
+    assert connections == 1 + int(mlflow_store.HTTP_RETRIES["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
     assert not (config.paths.models / "latest").exists()
 
 
@@ -489,10 +489,10 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed(config: Config) -
     dead = f"{leftovers.HOST}-{NEVER_A_PID}"
     owners = {"dead": dead, "alive": leftovers.owner(), "elsewhere": "other-host-1"}
     with session(config) as client:
-        experiment = tracking.use_experiment(config)
+        experiment = mlflow_store.use_experiment(config)
         started = {
             who: client.create_run(
-                experiment.experiment_id, tags={tracking.OWNER_TAG: owner}
+                experiment.experiment_id, tags={mlflow_store.OWNER_TAG: owner}
             ).info.run_id
             for who, owner in owners.items()
         }

@@ -249,7 +249,7 @@ def _open_tracking_store(settings: Config) -> None:
     Opening the first store imports MLflow's database layer too: together most of what
     tracking costs a command, and as many long-lived objects again as the ML libraries.
     """
-    from .tracking import open_store
+    from .mlflow_store import open_store
 
     open_store(settings)
 
@@ -740,7 +740,7 @@ def promote_command(
 
     settings = load_config(config)
     with loading_libraries():
-        from .tracking import HeldOut, promote
+        from .registry import HeldOut, promote
 
         _open_tracking_store(settings)
 
@@ -759,7 +759,7 @@ def rollback_command(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOpti
 
     settings = load_config(config)
     with loading_libraries():
-        from .tracking import CHAMPION, rollback
+        from .registry import CHAMPION, rollback
 
         _open_tracking_store(settings)
 

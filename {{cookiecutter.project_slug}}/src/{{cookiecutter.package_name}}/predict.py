@@ -29,7 +29,7 @@ def load_for_inference(
     """
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     if reference is not None and reference.startswith("models:/"):
-        from .tracking import load_registered
+        from .registry import load_registered
 
         saved = load_registered(config, reference)
     else:

@@ -104,7 +104,9 @@ def serve(requests: IO[str]) -> dict[str, Any] | None:
     from .cli import loading_libraries
 
     with loading_libraries():
-        from .tracking import HeldOut, log_training, open_store
+        from .mlflow_store import open_store
+        from .registry import HeldOut
+        from .tracking import log_training
 
         open_store(config)
     line = requests.readline()

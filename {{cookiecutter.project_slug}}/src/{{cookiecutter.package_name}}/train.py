@@ -13,8 +13,8 @@ import json
 import warnings
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 from collections.abc import Callable
-from dataclasses import replace
 {%- endif %}
+from dataclasses import dataclass{{ ", replace" if cookiecutter.experiment_tracking == "mlflow" }}
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,8 @@ def held_out_rows(config: Config, data_path: Path) -> pd.DataFrame:
 
 def log_in_process(config: Config, run: TrainingRun, test_rows: pd.DataFrame) -> str | None:
     """Log ``run`` to MLflow from this process; see ``tracking_worker`` for the other way."""
-    from .tracking import HeldOut, log_training
+    from .registry import HeldOut
+    from .tracking import log_training
 
     fingerprint = run.metadata["data"]["held_out_fingerprint"]
     example = test_rows[config.data.feature_names]
@@ -170,26 +171,45 @@ def train(
     With tracking on, ``log_run`` logs the run (by default from this process).
 {%- endif %}
     """
-    source = data_path or config.data.path
+    source = Path(data_path or config.data.path)
     frame = load_dataset(config.data, source)
-    misleading_card = model_card.describes_other_data(config, Path(source))
+    misleading_card = model_card.describes_other_data(config, source)
     if misleading_card:
         warnings.warn(misleading_card, ProjectWarning, stacklevel=2)
     train_rows, test_rows = split(frame, config)
-    features, target = config.data.feature_names, config.data.target.name
-
-    pipeline = build_pipeline(config)
-    cv_scores: dict[str, float] = {}
-    if config.cv_folds:
-        folds = cross_val_score(
-            build_pipeline(config),
-            train_rows[features],
-            train_rows[target],
-            cv=config.cv_folds,
-            scoring=config.task.cross_validation.scorer,
+    fitted = fit_and_score(config, train_rows, test_rows)
+    run = save_run(config, fitted, describe_run(config, source, fitted, train_rows, test_rows))
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    if config.tracking.enabled:
+        log = log_run or (lambda run, rows: log_in_process(config, run, rows))
+        run = replace(run, promotion=log(run, test_rows))
+{%- endif %}
+    if not run.passed:
+        raise CheckFailedError(
+            f"quality gate failed for run {run.run_id}: {'; '.join(run.failures)} "
+            f"(saved in {run.run_dir} for inspection, not marked as latest)"
         )
-        cv_mean = config.task.cross_validation.value(float(folds.mean()))
-        cv_scores = {"cv_mean": cv_mean, "cv_std": float(folds.std())}
+    artifacts.mark_latest(config.paths.models, run.run_id)
+    publish_reports(run.run_dir, config.paths.reports)
+    return run
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A pipeline fitted on the training rows, and what it scored on the held-out ones."""
+
+    pipeline: Pipeline
+    metrics: dict[str, float]
+    cv_scores: dict[str, float]  # empty unless cv_folds is set
+    failures: list[str]  # quality-gate failures
+    importance: dict[str, float]
+
+
+def fit_and_score(config: Config, train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> FittedModel:
+    """Cross-validate if asked, fit, score on the held-out rows, gate, rank the features."""
+    features, target = config.data.feature_names, config.data.target.name
+    cv_scores = cross_validate(config, train_rows) if config.cv_folds else {}
+    pipeline = build_pipeline(config)
     pipeline.fit(train_rows[features], train_rows[target])
     metrics = config.task.scores(pipeline, test_rows[features], test_rows[target])
     if set(metrics) != set(config.task.metrics):
@@ -197,31 +217,56 @@ def train(
             f"task {config.task}: scores() gave {', '.join(sorted(metrics))} where its "
             f"metrics declare {', '.join(sorted(config.task.metrics))}: make the two agree"
         )
-    failures = evaluate.gate_failures(metrics, config.quality_gate)
-    importance = explain.feature_importance(
-        pipeline, test_rows[features], test_rows[target], config
+    return FittedModel(
+        pipeline,
+        metrics,
+        cv_scores,
+        evaluate.gate_failures(metrics, config.quality_gate),
+        explain.feature_importance(pipeline, test_rows[features], test_rows[target], config),
     )
 
-    run_id = artifacts.new_run_id()
-    data_sha256 = file_sha256(Path(source))
-    metadata: dict[str, Any] = {
-        "run_id": run_id,
+
+def cross_validate(config: Config, train_rows: pd.DataFrame) -> dict[str, float]:
+    """Mean and spread of the task's cross-validation metric over ``cv_folds`` folds."""
+    folds = cross_val_score(
+        build_pipeline(config),
+        train_rows[config.data.feature_names],
+        train_rows[config.data.target.name],
+        cv=config.cv_folds,
+        scoring=config.task.cross_validation.scorer,
+    )
+    cv_mean = config.task.cross_validation.value(float(folds.mean()))
+    return {"cv_mean": cv_mean, "cv_std": float(folds.std())}
+
+
+def describe_run(
+    config: Config,
+    source: Path,
+    fitted: FittedModel,
+    train_rows: pd.DataFrame,
+    test_rows: pd.DataFrame,
+) -> dict[str, Any]:
+    """The run's metadata: results, what the model expects, and where it came from."""
+    features = config.data.feature_names
+    data_sha256 = file_sha256(source)
+    return {
+        "run_id": artifacts.new_run_id(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "task": config.task.name,
         "seed": config.seed,
         "estimator": config.model.estimator,
-        "params": pipeline.named_steps["model"].get_params(),
-        "metrics": metrics,
-        "cv": cv_scores,
-        "quality_gate": {"passed": not failures, "failures": failures},
-        "feature_importance": importance,
-        "features": config.data.feature_names,  # what the pipeline expects, in order
+        "params": fitted.pipeline.named_steps["model"].get_params(),
+        "metrics": fitted.metrics,
+        "cv": fitted.cv_scores,
+        "quality_gate": {"passed": not fitted.failures, "failures": fitted.failures},
+        "feature_importance": fitted.importance,
+        "features": features,  # what the pipeline expects, in order
         "feature_types": {column.name: column.type for column in config.data.features},
         "target_type": config.data.target.type,
         "reference_row": explain.reference_row(train_rows[features], config.data),
-        "classes": [str(c) for c in getattr(pipeline, "classes_", [])],
+        "classes": [str(c) for c in getattr(fitted.pipeline, "classes_", [])],
         "data": {
-            "path": portable_path(Path(source)),
+            "path": portable_path(source),
             "sha256": data_sha256,
             "train_rows": len(train_rows),
             "test_rows": len(test_rows),
@@ -232,36 +277,29 @@ def train(
         "git": lineage.git_state(),
         "versions": lineage.package_versions(),
     }
+
+
+def save_run(config: Config, fitted: FittedModel, metadata: dict[str, Any]) -> TrainingRun:
+    """Write the run folder at once or not at all: model, metadata, metrics, config, card."""
+    run_id = metadata["run_id"]
     models_dir = config.paths.models
     with artifacts.staged_run(models_dir, run_id) as staging:
         metadata[artifacts.MODEL_HASH] = artifacts.save_model(
-            pipeline, staging / artifacts.MODEL_FILE
+            fitted.pipeline, staging / artifacts.MODEL_FILE
         )
         metadata = artifacts.sealed(metadata)
         artifacts.write_json(staging / artifacts.METADATA_FILE, metadata)
-        artifacts.write_json(staging / "metrics.json", {**metrics, **cv_scores})
+        artifacts.write_json(staging / "metrics.json", {**fitted.metrics, **fitted.cv_scores})
         artifacts.atomic_write_text(
             staging / "config.yaml",
             write_yaml(config.model_dump(mode="json", context=FOR_THE_RECORD), sort_keys=False),
         )
         artifacts.atomic_write_text(staging / "model_card.md", model_card.render(metadata, config))
-        explain.plot_importance(importance, staging / "feature_importance.png")
+        explain.plot_importance(fitted.importance, staging / "feature_importance.png")
     run_dir = models_dir / "runs" / run_id
-    run = TrainingRun(run_id, run_dir, metrics, not failures, failures, metadata)
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-
-    if config.tracking.enabled:
-        log = log_run or (lambda run, rows: log_in_process(config, run, rows))
-        run = replace(run, promotion=log(run, test_rows))
-{%- endif %}
-    if failures:
-        raise CheckFailedError(
-            f"quality gate failed for run {run_id}: {'; '.join(failures)} "
-            f"(saved in {run_dir} for inspection, not marked as latest)"
-        )
-    artifacts.mark_latest(models_dir, run_id)
-    publish_reports(run_dir, config.paths.reports)
-    return run
+    return TrainingRun(
+        run_id, run_dir, fitted.metrics, not fitted.failures, fitted.failures, metadata
+    )
 
 
 def publish_reports(run_dir: Path, reports_dir: Path) -> None:
