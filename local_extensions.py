@@ -100,6 +100,25 @@ def brought(answers: dict[str, object], kind: str) -> list[str]:
     return sorted(item for brings in chosen for item in brings.get(kind, []))
 
 
+def unused_paths(answers: dict[str, object]) -> list[str]:
+    """Paths that only option values other than the chosen ones bring, for the
+    post-generation hook to delete.
+
+    A path brought by the chosen value of an option (``LICENSE`` by every license but
+    one, say) stays even when another value lists it too.
+    """
+    manifest: Any = answers["_options"]
+    kept, unused = set(), set()
+    for option, values in manifest.items():
+        chosen = option_value(answers[option])
+        for value, brings in values.items():
+            paths = {
+                path.format(package=answers["package_name"]) for path in brings.get("files", [])
+            }
+            (kept if value == chosen else unused).update(paths)
+    return sorted(unused - kept)
+
+
 def python_versions(oldest: object) -> list[str]:
     """The Python versions cookiecutter.json offers, from ``oldest`` on: the ones a baked
     project supports, and its CI tests on."""
@@ -195,6 +214,7 @@ class TemplateFilters(Extension):
             folder_name=folder_name,
             built_in=built_in,
             brought=brought,
+            unused_paths=unused_paths,
         )
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:

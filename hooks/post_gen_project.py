@@ -17,39 +17,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 # What cookiecutter itself takes for a repository rather than a folder: git+, file://,
 # https://, ssh:// and user@host: forms.
 REPOSITORY_URL = re.compile(r"^((git|hg)\+)?(git|ssh|file|https?):(//)?|^\w+@[\w.]+")
 
 
-def option_value(answer: object) -> str:
-    """An answer as the manifest names it: a yes/no answer as ``true`` or ``false``."""
-    return json.dumps(answer) if isinstance(answer, bool) else str(answer)
-
-
-def paths_to_remove(answers: dict[str, object]) -> list[str]:
-    """Paths that only option values other than the chosen ones bring.
-
-    The option manifest, ``_options`` in cookiecutter.json, lists the files each value
-    brings; a path brought by the chosen value of an option (``LICENSE`` by every
-    license but one, say) stays even when another value lists it too.
-    """
-    manifest: Any = answers["_options"]
-    kept, unused = set(), set()
-    for option, values in manifest.items():
-        chosen = option_value(answers[option])
-        for value, brings in values.items():
-            paths = {
-                path.format(package=answers["package_name"]) for path in brings.get("files", [])
-            }
-            (kept if value == chosen else unused).update(paths)
-    return sorted(unused - kept)
-
-
-def prune(root: Path, answers: dict[str, object]) -> None:
-    for relative in paths_to_remove(answers):
+def prune(root: Path, unused: list[str]) -> None:
+    """Delete the paths that only option values not chosen bring (see ``_options`` in
+    cookiecutter.json); ``local_extensions.unused_paths`` works them out."""
+    for relative in unused:
         path = root / relative
         if path.is_dir():
             shutil.rmtree(path)
@@ -162,7 +139,7 @@ def remove_own_copy(script: Path) -> None:
 def main() -> int:
     answers = json.loads({{cookiecutter | tojson | python_string}})  # noqa: F821 (filled in by cookiecutter)
     root = Path.cwd()
-    prune(root, answers)
+    prune(root, json.loads({{cookiecutter | unused_paths | tojson | python_string}}))  # noqa: F821
     # cruft renders the template itself for `cruft update` (with the commit under
     # ``_commit``) and writes .cruft.json on its own; a copy from here would clash.
     rendered_by_cruft = "_commit" in answers

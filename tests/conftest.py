@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from cookiecutter.main import cookiecutter
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from matrix import TEMPLATE, Answers
+from matrix import TEMPLATE, Answers, load_module
 
 Bake = Callable[..., Path]
 
@@ -29,16 +28,6 @@ def load_hook(name: str) -> ModuleType:
 def load_script(name: str) -> ModuleType:
     """Import one of the template's developer scripts by path."""
     return load_module(TEMPLATE / "scripts" / f"{name}.py")
-
-
-def load_module(path: Path) -> ModuleType:
-    """Import a Python file of the template by path."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -7,15 +7,30 @@ suites, and a test checks that it uses every value of every option at least once
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 from pathlib import Path
+from types import ModuleType
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 Answers = dict[str, str]
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import a Python file of the template by path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # The option manifest: what files, dependencies and README sections each value brings.
 MANIFEST: dict[str, dict[str, dict[str, list[str]]]] = COOKIECUTTER["_options"]
+TEMPLATE_FILTERS = load_module(TEMPLATE / "local_extensions.py")
 
 
 def _values(default: object) -> list[str] | None:
@@ -89,10 +104,9 @@ def as_hooks_see(answers: Answers) -> dict[str, object]:
 
 
 def manifest_value(option: str, value: str) -> str:
-    """How the manifest names a command-line value: yes/no as ``true``/``false``."""
-    if isinstance(COOKIECUTTER.get(option), bool):
-        return "true" if value == "yes" else "false"
-    return value
+    """How the manifest names a command-line value: yes/no as ``true``/``false``, as the
+    template's own filters (``local_extensions.option_value``) read an answer."""
+    return str(TEMPLATE_FILTERS.option_value(as_hooks_see({option: value})[option]))
 
 
 def pairwise() -> list[Answers]:

@@ -77,7 +77,8 @@ def test_every_choice_of_cookiecutter_json_is_accepted() -> None:
 
 
 def test_pruning_removes_only_what_other_values_own() -> None:
-    removed = post_gen.paths_to_remove({**GOOD, "ci": "gitlab", "license": "Proprietary"})
+    filters = load_module(TEMPLATE / "local_extensions.py")
+    removed = filters.unused_paths({**GOOD, "ci": "gitlab", "license": "Proprietary"})
     assert ".github" in removed
     assert ".gitlab-ci.yml" not in removed
     assert "LICENSE" in removed

@@ -32,9 +32,7 @@ from {{ cookiecutter.package_name }}.predict import (
     PREDICTION,
     fits_config,
     predict_file,
-{%- if cookiecutter.task == "classification" %}
     probability_column,
-{%- endif %}
 )
 from {{ cookiecutter.package_name }}.tasks import CLASSIFICATION, TASKS
 from {{ cookiecutter.package_name }}.train import train
@@ -74,11 +72,11 @@ def test_explanations_cover_every_feature(
     assert [f"contribution_{name}" for name in config.data.feature_names] == list(
         result.filter(like="contribution_").columns
     )
-{%- if cookiecutter.task == "classification" %}
-    assert result[EXPLAINED].tolist() == result[PREDICTION].map(probability_column).tolist()
-{%- else %}
-    assert set(result[EXPLAINED]) == {PREDICTION}
-{%- endif %}
+    if config.task.has_classes:
+        explained = result[PREDICTION].map(probability_column).tolist()
+        assert result[EXPLAINED].tolist() == explained
+    else:
+        assert set(result[EXPLAINED]) == {PREDICTION}
 
 
 def test_each_row_explains_the_class_predicted_for_it() -> None:

@@ -122,11 +122,9 @@ def registered(
     return config, train(config)
 
 
-{% if cookiecutter.task == "classification" -%}
-SCORES = r"accuracy=[\d.]+, f1_macro=[\d.]+, roc_auc=[\d.]+, log_loss=[\d.]+"
-{%- else -%}
-SCORES = r"rmse=[\d.]+, mae=[\d.]+, r2=-?[\d.]+"
-{%- endif %}
+def scores_line(config: Config) -> str:
+    """The pattern of ``train``'s scores: each of the task's metrics, in its order."""
+    return ", ".join(rf"{re.escape(metric)}=-?[\d.]+" for metric in config.task.metrics)
 
 
 NEVER_A_PID = 4_194_305  # above the largest process id Linux or macOS hands out
@@ -524,7 +522,7 @@ def test_two_trainings_at_once_share_one_store(
         assert stderr == ""
         lines = stdout.splitlines(keepends=True)
         assert len(lines) == 3, stdout
-        assert re.fullmatch(rf"run \S+: {SCORES}\n", lines[0])
+        assert re.fullmatch(rf"run \S+: {scores_line(config)}\n", lines[0]), lines[0]
         assert re.fullmatch(r"saved \S+ \(model card: \S+model_card\.md\)\n", lines[1])
         assert lines[2].startswith("registry: version ")
     with session(config) as client:
