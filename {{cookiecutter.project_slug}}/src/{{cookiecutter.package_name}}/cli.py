@@ -29,16 +29,17 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import {{ 'TYPE_CHECKING, ' if cookiecutter.experiment_tracking == 'mlflow' }}Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .errors import ProjectError, ProjectWarning
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 if TYPE_CHECKING:
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
     from .config import Config
 {%- endif %}
+    from .tuning import SharedStudy
 
 app = typer.Typer(
     help={{ cookiecutter.description | python_string }},
@@ -680,45 +681,102 @@ def tune_command(
     input_path: DataFileOption = None,
     config: ConfigOption = DEFAULT_CONFIG,
     trials: Annotated[
-        int | None, typer.Option(help="Number of trials; default: tuning.trials.", min=1)
+        int | None,
+        typer.Option(help="Trials the study ends with; default: tuning.trials.", min=1),
     ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL of a study several workers share, e.g. "
+            "postgresql+psycopg://user:password@host/db (better in TUNING_STORAGE).",
+            envvar="TUNING_STORAGE",
+            show_default=False,
+            show_envvar=True,
+        ),
+    ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(help="Name of the shared study.", show_default=False),
+    ] = None,
+    best_only: Annotated[
+        bool,
+        typer.Option("--best-only", help="Run no trial: write the shared study's best."),
+    ] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Search hyperparameters for train to use.
 
-    The best are written to model.params_file, where train reads them.
+    The best are written to model.params_file, where train reads them. With --storage,
+    this process joins a study that other workers share (on this machine or others) and
+    adds trials until the study holds --trials; `tune --best-only` then writes the best.
 
     \b
     Example: {{ cookiecutter.project_slug }} tune --trials 10
-    Exit codes: 0 written, 1 bad config or data, 2 bad usage.
+    Shared:  {{ cookiecutter.project_slug }} tune --storage URL --study search-1 --trials 100   (on each worker)
+             {{ cookiecutter.project_slug }} tune --storage URL --study search-1 --best-only    (once, at the end)
+    Exit codes: 0 searched or written, 1 bad config, data or storage, 2 bad usage.
     """
     from .config import load_config
 
+    shared = _shared_study(storage, study, best_only, trials)
     settings = load_config(config)
     with loading_libraries():
-        from .tuning import tune
+        from .tuning import tune, write_best
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
-        if settings.tracking.enabled:
+        if settings.tracking.enabled and not best_only:
             _open_tracking_store(settings)
 {%- endif %}
-{% if cookiecutter.experiment_tracking == "mlflow" %}
-    if settings.tracking.enabled:
-        from .tracking import tuning_runs
-
-        with tuning_runs(settings) as log_trial:
-            result = tune(settings, input_path, trials, log_trial)
+    if best_only and shared is not None:
+        result = write_best(settings, shared, input_path)
     else:
-        result = tune(settings, input_path, trials)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+        with contextlib.ExitStack() as stack:
+            log_trial = None
+            if settings.tracking.enabled:
+                from .tracking import tuning_runs
+
+                log_trial = stack.enter_context(tuning_runs(settings))
+            result = tune(settings, input_path, trials, log_trial, shared)
 {%- else %}
-    result = tune(settings, input_path, trials)
+        result = tune(settings, input_path, trials, shared=shared)
 {%- endif %}
     metric = result.metric
+    where = "" if shared is None else f"study {shared.name}: "
+    by_this = f" ({result.ran} by this process)" if shared is not None and not best_only else ""
     typer.echo(
-        f"best {metric.name} {result.best_score:.4f} ({settings.tuning.cv_folds}-fold cv, "
-        f"{metric.direction}) after {result.trials} trials: {result.best_params}"
+        f"{where}best {metric.name} {result.best_score:.4f} ({settings.tuning.cv_folds}-fold "
+        f"cv, {metric.direction}) after {result.trials} trials{by_this}: {result.best_params}"
     )
-    typer.echo(f"wrote {settings.model.params_file}; run train to use them")
+    if result.written is not None:
+        typer.echo(f"wrote {result.written}; run train to use them")
+    elif shared is not None:
+        typer.echo(
+            f"once every worker is done: tune --study {shared.name} --best-only, with the same "
+            "storage, writes the best for train"
+        )
+
+
+def _shared_study(
+    storage: str | None, study: str | None, best_only: bool, trials: int | None
+) -> SharedStudy | None:
+    """The shared study the options name; None for a search of this process alone."""
+    from .tuning import SharedStudy
+
+    if storage is None:
+        if study is not None or best_only:
+            raise typer.BadParameter(
+                "a shared study needs its database: give --storage or set TUNING_STORAGE",
+                param_hint="'--storage'",
+            )
+        return None
+    if study is None:
+        raise typer.BadParameter("name the shared study", param_hint="'--study'")
+    if best_only and trials is not None:
+        raise typer.BadParameter("--best-only runs no trial", param_hint="'--trials'")
+    return SharedStudy(storage, study)
+
+
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 

@@ -3,32 +3,58 @@
 Each trial scores a candidate by cross-validation on the training part only, so the
 held-out rows that judge the final model never guide the search. The best parameters
 are written to ``model.params_file``, where ``train`` picks them up.
+
+By default a search is one process and one in-memory study, seeded by the config. A
+``SharedStudy`` lives in a database (PostgreSQL for workers on several machines) that
+any number of ``tune`` processes join: each adds trials until the study holds the
+budget, and ``write_best`` writes the best parameters once, when asked.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .artifacts import atomic_write_text
 from .config import Config, SearchDimension, write_yaml
-from .data import load_dataset
-from .errors import ConfigError
+from .data import file_sha256, load_dataset
+from .errors import ConfigError, ProjectError
 from .tasks import CrossValidationMetric
 from .train import build_pipeline, split
 
+if TYPE_CHECKING:
+    import optuna
+
 TrialLogger = Callable[[dict[str, Any], float], None]
 """Records one trial: its parameters and its cross-validated score, in the metric's terms."""
+
+SEARCH_ATTRIBUTE = "search_sha256"  # on a shared study: which search its trials belong to
+PARAMS_FILE_HEADER = (
+    "# Written by `tune`: the best parameters found; `train` merges them over model.params.\n"
+)
+
+
+@dataclass(frozen=True)
+class SharedStudy:
+    """A study kept in a database (an SQLAlchemy URL) that several workers add trials to."""
+
+    storage: str
+    name: str
 
 
 @dataclass(frozen=True)
 class TuningResult:
     best_params: dict[str, Any]
     best_score: float  # in the metric's own terms: a positive RMSE, not its negation
-    trials: int
+    trials: int  # finished trials in the study
+    ran: int  # of those, the trials this process ran
     metric: CrossValidationMetric
+    written: Path | None  # where the best parameters went, if they were written
 
 
 def _suggest(trial: Any, name: str, dimension: SearchDimension) -> Any:
@@ -46,52 +72,171 @@ def tune(
     data_path: Path | None = None,
     trials: int | None = None,
     log_trial: TrialLogger | None = None,
+    shared: SharedStudy | None = None,
 ) -> TuningResult:
-    """Search ``tuning.space``; write the best parameters to ``model.params_file``.
+    """Search ``tuning.space`` until the study holds ``trials`` trials (``tuning.trials``).
 
     The search reads ``data_path`` (default: ``data.path``) and, like ``train``, keeps its
-    held-out part out of every trial.
+    held-out part out of every trial. A local search writes the best parameters to
+    ``model.params_file``; a shared one leaves that to ``write_best``, as other workers
+    may still be adding trials.
     """
     import optuna
-    from sklearn.model_selection import cross_val_score
 
+    _check_search(config)
+    source = Path(data_path or config.data.path)
+    train_rows, _ = split(load_dataset(config.data, source), config)
+    features, target = train_rows[config.data.feature_names], train_rows[config.data.target.name]
+    metric = config.task.cross_validation
+    budget = trials or config.tuning.trials
+    study = _open_study(config, shared, search_sha256(config, source))
+    ran = 0
+
+    def objective(trial: optuna.Trial) -> float:
+        nonlocal ran
+        if trial.number >= budget:  # another worker took the last trial first
+            study.stop()
+            raise optuna.TrialPruned("the study's budget is spent")
+        value = _cross_validated(config, trial, features, target)
+        ran += 1
+        if log_trial is not None:
+            log_trial(trial.params, metric.value(value))
+        return value
+
+    # Stops as soon as the study holds the budget, trials of other workers included.
+    enough = optuna.study.MaxTrialsCallback(budget, states=None)
+    study.optimize(objective, n_trials=budget, callbacks=[enough])
+    return _result(config, study, ran, write=shared is None)
+
+
+def write_best(config: Config, shared: SharedStudy, data_path: Path | None = None) -> TuningResult:
+    """Write the best parameters of a shared study to ``model.params_file``."""
+    _check_search(config)
+    source = Path(data_path or config.data.path)
+    study = _open_study(config, shared, search_sha256(config, source), create=False)
+    return _result(config, study, 0, write=True)
+
+
+def search_sha256(config: Config, data_file: Path) -> str:
+    """What makes two trials comparable: the data, its split, the estimator and the space.
+
+    A shared study records it when created; a worker whose config or data differ is
+    refused rather than mixing its scores in.
+    """
+    search = {
+        "data": file_sha256(data_file),
+        "schema": config.data.model_dump(mode="json", exclude={"path"}),
+        "split": config.split.model_dump(mode="json"),
+        "seed": config.seed,
+        "task": config.task.name,
+        "estimator": config.model.estimator,
+        "params": config.model.params,
+        "cv_folds": config.tuning.cv_folds,
+        "space": {name: dim.model_dump(mode="json") for name, dim in config.tuning.space.items()},
+    }
+    return hashlib.sha256(json.dumps(search, sort_keys=True).encode()).hexdigest()
+
+
+def _check_search(config: Config) -> None:
     if not config.tuning.space:
         raise ConfigError("tuning.space is empty: declare the parameters to search")
     if config.model.params_file is None:
         raise ConfigError(
             "model.params_file is not set: it is where tune writes the best parameters"
         )
-    frame = load_dataset(config.data, data_path)
-    train_rows, _ = split(frame, config)
-    features, target = train_rows[config.data.feature_names], train_rows[config.data.target.name]
-    metric = config.task.cross_validation
 
-    def objective(trial: Any) -> float:
-        params = {name: _suggest(trial, name, dim) for name, dim in config.tuning.space.items()}
-        model = config.model.model_copy(update={"params": {**config.model.params, **params}})
-        candidate = config.model_copy(update={"model": model})
-        scores = cross_val_score(
-            build_pipeline(candidate),
-            features,
-            target,
-            cv=config.tuning.cv_folds,
-            scoring=metric.scorer,
-        )
-        value = float(scores.mean())
-        if log_trial is not None:
-            log_trial(params, metric.value(value))
-        return value
+
+def _cross_validated(config: Config, trial: Any, features: Any, target: Any) -> float:
+    """The mean cross-validated score of the trial's parameters (higher is better)."""
+    from sklearn.model_selection import cross_val_score
+
+    params = {name: _suggest(trial, name, dim) for name, dim in config.tuning.space.items()}
+    model = config.model.model_copy(update={"params": {**config.model.params, **params}})
+    candidate = config.model_copy(update={"model": model})
+    scores = cross_val_score(
+        build_pipeline(candidate),
+        features,
+        target,
+        cv=config.tuning.cv_folds,
+        scoring=config.task.cross_validation.scorer,
+    )
+    return float(scores.mean())
+
+
+def _open_study(
+    config: Config, shared: SharedStudy | None, search: str, *, create: bool = True
+) -> optuna.Study:
+    """A new in-memory study, seeded by the config; or the shared study, joined or created.
+
+    Workers of a shared study sample with seeds of their own: with one seed, workers that
+    start together would try the same parameters.
+    """
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=config.seed)
-    )
-    study.optimize(objective, n_trials=trials or config.tuning.trials)
-    atomic_write_text(
-        config.model.params_file,
-        "# Written by `tune`: the best parameters found; `train` merges them over model.params.\n"
-        + write_yaml(study.best_params),
-    )
+    if shared is None:
+        sampler = optuna.samplers.TPESampler(seed=config.seed)
+        return optuna.create_study(direction="maximize", sampler=sampler)
+    try:
+        with warnings.catch_warnings():
+            # Heartbeats mark the trials of a worker that died as failed, not running for
+            # ever; Optuna still calls them experimental.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(shared.storage, heartbeat_interval=30)
+        if create:
+            study = optuna.create_study(
+                storage=storage,
+                study_name=shared.name,
+                direction="maximize",
+                sampler=optuna.samplers.TPESampler(),
+                load_if_exists=True,
+            )
+        else:
+            study = optuna.load_study(study_name=shared.name, storage=storage)
+    except KeyError:
+        raise ConfigError(f"study {shared.name!r} does not exist in that storage") from None
+    except ImportError as error:  # Optuna's own, around the driver's
+        missing = getattr(error.__cause__ or error.__context__, "name", None) or "its driver"
+        raise ConfigError(
+            f"tuning storage: the database driver is not installed ({missing}); "
+            "for PostgreSQL run `uv sync --group postgres`"
+        ) from None
+    except SQLAlchemyError as error:  # a bad URL, no server, no access
+        raise ProjectError(f"tuning storage: {_first_line(error)}") from None
+    recorded = study.user_attrs.get(SEARCH_ATTRIBUTE)
+    if recorded is None and create:
+        study.set_user_attr(SEARCH_ATTRIBUTE, search)
+    elif recorded != search:
+        raise ConfigError(
+            f"study {shared.name!r} holds trials of another search (other data, split, "
+            "estimator or space): name a new study with --study"
+        )
+    return study
+
+
+def _first_line(error: BaseException) -> str:
+    """An error's first line, without the URL SQLAlchemy may quote (it can hold a password)."""
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else type(error).__name__
+    return first if "://" not in first else type(error).__name__
+
+
+def _result(config: Config, study: optuna.Study, ran: int, *, write: bool) -> TuningResult:
+    import optuna
+
+    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not finished:
+        raise ProjectError("the study has no finished trial yet: nothing to write")
+    params_file = config.model.params_file
+    if write and params_file is not None:
+        atomic_write_text(params_file, PARAMS_FILE_HEADER + write_yaml(study.best_params))
+    metric = config.task.cross_validation
     return TuningResult(
-        study.best_params, metric.value(float(study.best_value)), len(study.trials), metric
+        study.best_params,
+        metric.value(float(study.best_value)),
+        len(finished),
+        ran,
+        metric,
+        params_file if write else None,
     )
