@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -118,3 +122,60 @@ def bake(tmp_path: Path) -> Bake:
         )
 
     return _bake
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, f"{process.args[0]} exited"
+        assert time.monotonic() < deadline, f"{url} did not answer"
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def mlflow_server(project: Path, backend_store: str, artifacts: Path) -> Iterator[str]:
+    """`mlflow server` on 127.0.0.1, from the project's own environment; yields its URL.
+
+    The free port is found before the server takes it; should another process take it
+    first, the server exits and is started again on another.
+    """
+    for attempt in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                *(str(project / ".venv" / "bin" / "mlflow"), "server", "--workers", "1"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+                *("--backend-store-uri", backend_store, "--artifacts-destination", str(artifacts)),
+            ],
+            cwd=artifacts.parent,
+            env=user_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(f"{url}/health", process)
+        except AssertionError:
+            process.kill()
+            process.wait(timeout=30)
+            if process.returncode is not None and attempt < 2:
+                continue
+            raise
+        try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        return

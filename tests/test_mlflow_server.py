@@ -12,15 +12,12 @@ file training wrote, and answers with the predictions the project's own command 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Bake, run, user_env
+from conftest import Bake, free_port, mlflow_server, run, user_env, wait_until_up
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +34,6 @@ print(json.dumps({
     "champion": client.get_model_version_by_alias(sys.argv[1], "champion").version,
 }))
 """
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        assert process.poll() is None, f"{process.args[0]} exited"
-        assert time.monotonic() < deadline, f"{url} did not answer"
-        time.sleep(0.5)
 
 
 # Posts five sample rows to MLflow's server and compares with the project's own model.
@@ -73,12 +56,6 @@ print(f"same predictions for {len(ours)} rows")
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def project(bake: Bake) -> Path:
     root = bake(git_init="yes")
@@ -88,37 +65,11 @@ def project(bake: Bake) -> Path:
 
 @pytest.fixture
 def server(project: Path, tmp_path: Path) -> Iterator[str]:
-    """`mlflow server` on 127.0.0.1, started from the project's own environment."""
-    port = free_port()
-    store = tmp_path / "server"
-    store.mkdir()
-    process = subprocess.Popen(
-        [
-            str(project / ".venv" / "bin" / "mlflow"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{store / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(store / "artifacts"),
-            "--workers",
-            "1",
-        ],
-        cwd=tmp_path,
-        env=user_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/health", process)
+    """`mlflow server` with a SQLite store, started from the project's own environment."""
+    with mlflow_server(
+        project, f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts"
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_training_against_a_tracking_server(project: Path, server: str) -> None:

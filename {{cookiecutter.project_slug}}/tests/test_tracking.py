@@ -24,6 +24,7 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import leftovers, mlflow_store, registry
@@ -53,6 +54,7 @@ from {{ cookiecutter.package_name }}.registry import (
     promote,
     rollback,
 )
+from {{ cookiecutter.package_name }}.tracking import tuning_runs
 from {{ cookiecutter.package_name }}.tracking_worker import (
     TrackingWorker,
     decoded_example,
@@ -62,6 +64,7 @@ from {{ cookiecutter.package_name }}.train import (
     split,
     train,
 )
+from {{ cookiecutter.package_name }}.tuning import tune
 
 
 class EmptyStore:
@@ -562,3 +565,25 @@ def test_the_input_example_reaches_the_worker_as_it_left(config: Config) -> None
     )
     message = json.loads(json.dumps(encoded_example(example)))
     pd.testing.assert_frame_equal(decoded_example(message, with_dates), example)
+
+
+def test_a_tuning_study_is_one_parent_run_with_a_child_per_trial(
+    tracked_config_in: Callable[[Path], Config], tmp_path: Path
+) -> None:
+    config = tracked_config_in(tmp_path)
+    quick = config.model_copy(update={"tuning": config.tuning.model_copy(update={"cv_folds": 2})})
+    with tuning_runs(quick) as log_trial:
+        result = tune(quick, trials=3, log_trial=log_trial)
+    with session(config) as client:
+        experiment = client.get_experiment_by_name(config.tracking.experiment)
+        assert experiment is not None
+        runs = client.search_runs([experiment.experiment_id])
+    [parent] = [run for run in runs if run.info.run_name == "tuning"]
+    children = [
+        run for run in runs if run.data.tags.get(MLFLOW_PARENT_RUN_ID) == parent.info.run_id
+    ]
+    assert parent.info.status == "FINISHED"
+    assert [child.info.status for child in children] == ["FINISHED"] * 3
+    assert all(set(child.data.params) == set(config.tuning.space) for child in children)
+    metric = f"cv_{config.task.cross_validation.name}"
+    assert result.best_score in [pytest.approx(child.data.metrics[metric]) for child in children]

@@ -682,16 +682,15 @@ def tune_command(
     config: ConfigOption = DEFAULT_CONFIG,
     trials: Annotated[
         int | None,
-        typer.Option(help="Trials the study ends with; default: tuning.trials.", min=1),
+        typer.Option(help="Trials in all; default: tuning.trials.", min=1),
     ] = None,
     storage: Annotated[
         str | None,
         typer.Option(
-            help="Database URL of a study several workers share, e.g. "
-            "postgresql+psycopg://user:password@host/db (better in TUNING_STORAGE).",
+            help="Database URL of a shared study; or set TUNING_STORAGE.",
             envvar="TUNING_STORAGE",
             show_default=False,
-            show_envvar=True,
+            show_envvar=False,
         ),
     ] = None,
     study: Annotated[
@@ -712,8 +711,8 @@ def tune_command(
 
     \b
     Example: {{ cookiecutter.project_slug }} tune --trials 10
-    Shared:  {{ cookiecutter.project_slug }} tune --storage URL --study search-1 --trials 100   (on each worker)
-             {{ cookiecutter.project_slug }} tune --storage URL --study search-1 --best-only    (once, at the end)
+    Workers: {{ cookiecutter.project_slug }} tune --storage URL --study s1 --trials 100
+    Then:    {{ cookiecutter.project_slug }} tune --storage URL --study s1 --best-only
     Exit codes: 0 searched or written, 1 bad config, data or storage, 2 bad usage.
     """
     from .config import load_config

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import shutil
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from importlib.metadata import packages_distributions, version
@@ -24,11 +25,13 @@ import mlflow
 import pandas as pd
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.pandas_dataset import PandasDataset
+from mlflow.entities import Metric, Param
 from mlflow.models import Model, ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 from mlflow.utils.mlflow_tags import (
     MLFLOW_GIT_COMMIT,
+    MLFLOW_PARENT_RUN_ID,
     MLFLOW_SOURCE_NAME,
     MLFLOW_SOURCE_TYPE,
     MLFLOW_USER,
@@ -232,7 +235,8 @@ def _log_results(config: Config, run: TrainingRun) -> None:
     # The data file's own hash is the digest: no second pass over the rows.
     data = metadata["data"]
     dataset = TrainingDataset(config, data["path"], data["sha256"][:8], data["train_rows"])
-    mlflow.log_input(dataset, context="training")
+    # Two runs that log the same dataset at once race to create it; the loser looks again.
+    retrying(lambda: mlflow.log_input(dataset, context="training"))
 
 
 def _log_model(config: Config, run: TrainingRun, example: pd.DataFrame) -> ModelInfo:
@@ -266,16 +270,33 @@ def _version_tags(run: TrainingRun) -> dict[str, str]:
 
 @contextlib.contextmanager
 def tuning_runs(config: Config) -> Iterator[Callable[[dict[str, Any], float], None]]:
-    """A parent run for a tuning study; the yielded function logs one trial as a child."""
+    """A parent run for a tuning study; the yielded function logs one trial as a child.
+
+    The store is opened for each write rather than for the whole study: with a SQLite
+    store, the session's lock would otherwise keep a second worker on this machine
+    waiting until the first had finished.
+    """
     with session(config) as client:
         experiment_id = open_experiment(client, config)
-        with mlflow.start_run(
-            experiment_id=experiment_id, run_name="tuning", tags={OWNER_TAG: owner()}
-        ):
+        parent = client.create_run(experiment_id, run_name="tuning", tags={OWNER_TAG: owner()})
+    parent_id = parent.info.run_id
+    metric = f"cv_{config.task.cross_validation.name}"
 
-            def log_trial(params: dict[str, Any], value: float) -> None:
-                with mlflow.start_run(nested=True, tags={OWNER_TAG: owner()}):
-                    mlflow.log_params(_flat(params))
-                    mlflow.log_metric(f"cv_{config.task.cross_validation.name}", value)
+    def log_trial(params: dict[str, Any], value: float) -> None:
+        with session(config) as client:
+            tags = {OWNER_TAG: owner(), MLFLOW_PARENT_RUN_ID: parent_id}
+            trial = client.create_run(experiment_id, tags=tags).info.run_id
+            client.log_batch(
+                trial,
+                metrics=[Metric(metric, value, int(time.time() * 1000), 0)],
+                params=[Param(name, value) for name, value in _flat(params).items()],
+            )
+            client.set_terminated(trial)
 
-            yield log_trial
+    status = "FAILED"
+    try:
+        yield log_trial
+        status = "FINISHED"
+    finally:
+        with session(config) as client:
+            client.set_terminated(parent_id, status)
