@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import run
+from conftest import Bake, run
 from matrix import TEMPLATE
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,44 @@ def test_bake_benchmark_times_both_templates_in_turns(tmp_path: Path) -> None:
     assert wrong.returncode == 1
     assert "cannot export 'no-such-revision'" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+def test_the_batch_and_tuning_benchmarks_print_their_tables(bake: Bake, tmp_path: Path) -> None:
+    """One small round of each on one bake: every row of the tables, figures well formed."""
+    project = bake(project_slug="bench-team")
+    run(["uv", "sync"], project)
+    env = {"UV_PROJECT_ENVIRONMENT": str(tmp_path / "bench-env")}
+    bench = ["uv", "run", "--only-group", "bench", "python"]
+
+    scored = run(
+        [
+            *bench,
+            "scripts/bench_predict.py",
+            "--project",
+            str(project),
+            *("--rows", "500", "--repeats", "1"),
+        ],
+        TEMPLATE,
+        extra_env=env,
+    ).stdout.splitlines()
+    assert scored[0].startswith("| rows | scored | time | per million rows | peak memory |")
+    number = r"\d[\d,]*(\.\d+)?"
+    for row, name in zip(scored[2:], ("whole file", "in batches"), strict=True):
+        cells = rf"\| 500 \| {name} \| {number} s \| {number} s \| {number} MiB "
+        assert re.fullmatch(rf"{cells}\| {number}x \| {number}x \|", row), row
+    assert scored[2].endswith("| 1.00x | 1.00x |"), "the whole-file run is the yardstick"
+
+    tuned = run(
+        [
+            *bench,
+            "scripts/bench_tuning.py",
+            "--project",
+            str(project),
+            *("--trials", "4", "--repeats", "1"),
+        ],
+        TEMPLATE,
+        extra_env=env,
+    ).stdout.splitlines()
+    assert tuned[0] == "| workers | trials | time | trials per minute | time ratio |"
+    for row, workers in zip(tuned[2:], ("1", "2"), strict=True):
+        assert re.fullmatch(rf"\| {workers} \| 4 \| {number} s \| \d+ \| {number}x \|", row), row

@@ -166,8 +166,9 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
     scored = predict_file(
         config, in_a_project / "penguins.csv", in_a_project / "p.csv", explain=True
     )
-    assert scored.predictions["prediction"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
-    assert scored.predictions["contribution_Date Egg"].notna().all()
+    predictions = scored.read_predictions()
+    assert predictions["prediction"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
+    assert predictions["contribution_Date Egg"].notna().all()
     report = monitor(config, config.data.path, config.data.path, in_a_project / "drift")
     tests = {feature.name: feature.test for feature in report.features}
     assert tests["Date Egg"] == "chi2 of months"
@@ -262,9 +263,10 @@ def test_a_target_of_booleans_or_whole_numbers_comes_back_in_its_own_type(
     train(config)
 
     scored = predict_file(config, in_a_project / "table.csv", in_a_project / "p.csv")
-    assert {type(label) for label in scored.predictions["prediction"].tolist()} == {kind}
-    assert set(scored.predictions["prediction"]) <= set(expected_classes)
-    assert {f"probability_{label}" for label in expected_classes} <= set(scored.predictions)
+    predictions = scored.read_predictions()
+    assert {type(label) for label in predictions["prediction"].tolist()} == {kind}
+    assert set(predictions["prediction"]) <= set(expected_classes)
+    assert {f"probability_{label}" for label in expected_classes} <= set(predictions)
 {%- if cookiecutter.serving == "fastapi" %}
 
     first = booleans_as_numbers(table.head(1), config.data)[config.data.feature_names]

@@ -68,7 +68,7 @@ def test_explanations_cover_every_feature(
         unlabelled(config, sample, tmp_path / "in.csv", 5),
         tmp_path / "out.csv",
         explain=True,
-    ).predictions
+    ).read_predictions()
     assert [f"contribution_{name}" for name in config.data.feature_names] == list(
         result.filter(like="contribution_").columns
     )
@@ -149,7 +149,7 @@ def test_invalid_rows_are_set_aside_with_a_reason_on_request(
     assert len(predicted) == 4
     clean = tmp_path / f"clean{suffix}"
     write_table(rows.drop(index=[1, 2, 4, 6]), clean)
-    expected = predict_file(config, clean, tmp_path / f"expected{suffix}").predictions
+    expected = predict_file(config, clean, tmp_path / f"expected{suffix}").read_predictions()
     assert predicted[PREDICTION].tolist() == expected[PREDICTION].tolist()
 
     predict_file(config, clean, output)
@@ -177,8 +177,10 @@ def test_an_earlier_output_scores_again(
     config, _ = trained
     first = predict_file(
         config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / f"a{suffix}"
-    ).predictions
-    again = predict_file(config, tmp_path / f"a{suffix}", tmp_path / f"b{suffix}").predictions
+    ).read_predictions()
+    again = predict_file(
+        config, tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    ).read_predictions()
     assert list(again.columns) == list(first.columns), "no doubled columns"
     assert again[PREDICTION].tolist() == first[PREDICTION].tolist()
     assert list(read_table(tmp_path / f"b{suffix}").columns) == list(first.columns)
@@ -291,7 +293,7 @@ def test_only_configured_columns_are_read_and_passthrough_is_kept(
         source = tmp_path / f"wide{suffix}"
         write_table(pd.concat([wide, unread], axis=1), source)
         assert set(read_table(source, config.data.columns)) == {key, *config.data.feature_names}
-        result = predict_file(config, source, tmp_path / f"out{suffix}").predictions
+        result = predict_file(config, source, tmp_path / f"out{suffix}").read_predictions()
         assert result[key].tolist() == wide[key].tolist()
         assert not [name for name in result.columns if name.startswith("unread_")]
 
@@ -321,3 +323,69 @@ def test_a_model_stands_in_only_for_a_config_of_its_own_shape(
             name=name, type="categorical", allowed=[*map(str, config.data.target.allowed), "new"]
         )
         assert not fits_config(saved, with_target(more))
+
+
+def with_gaps(config: Config, sample: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """Unlabelled sample rows whose nullable numeric feature is empty in the last rows
+    only: a CSV read in batches gives its first batches whole numbers, its last floats."""
+    frame = sample.drop(columns=config.data.target.name).head(rows).reset_index(drop=True)
+    nullable = next(
+        c.name for c in config.data.features if isinstance(c, NumericColumn) and c.nullable
+    )
+    frame[nullable] = frame[nullable].round()
+    frame.loc[rows - 3 :, nullable] = None
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_scored_in_batches_comes_out_as_scored_whole(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
+) -> None:
+    config, _ = trained
+    source = tmp_path / "in.csv"
+    with_gaps(config, sample, 200).to_csv(source, index=False)
+    whole = predict_file(config, source, tmp_path / f"whole{suffix}", explain=True)
+    batched = predict_file(
+        config, source, tmp_path / f"batched{suffix}", explain=True, batch_rows=30
+    )
+    assert (whole.rows, batched.rows) == (200, 200)
+    # The same labels and columns; the numbers agree to the last bits that a matrix
+    # product of 30 rows may round differently from one of 200.
+    pd.testing.assert_frame_equal(
+        batched.read_predictions(), whole.read_predictions(), check_exact=False, rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_bad_row_in_a_later_batch_fails_the_file_and_writes_nothing(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
+) -> None:
+    config, _ = trained
+    rows = with_gaps(config, sample, 100)
+    numeric = config.data.numeric_features[0]
+    rows[numeric] = rows[numeric].astype(str)
+    rows.loc[95, numeric] = "lots"
+    source = tmp_path / f"in{suffix}"
+    write_table(rows, source)
+    output = tmp_path / f"out{suffix}"
+    with pytest.raises(InvalidRowsError, match=r"not a number \(e\.g\. 'lots'\)"):
+        predict_file(config, source, output, batch_rows=10)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [source.name]
+
+    scored = predict_file(config, source, output, batch_rows=10, skip_invalid=True)
+    assert (scored.rows, scored.rejected_rows) == (99, 1)
+    assert scored.rejected_path is not None
+    rejected = read_table(scored.rejected_path)
+    assert rejected[REASON].tolist() == [f"{numeric}: 'lots' is not a number"]
+    assert len(read_table(output)) == 99
+
+
+def test_a_batch_of_no_rows_is_a_usage_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from {{ cookiecutter.package_name }}.cli import app
+
+    arguments = ["predict", "-i", "in.csv", "-o", str(tmp_path / "out.csv"), "--batch-rows", "0"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 2
+    assert "at least 1" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -112,3 +113,28 @@ def test_shared_study_options_that_do_not_fit_are_usage_errors(
     monkeypatch.delenv("TUNING_STORAGE", raising=False)
     result = CliRunner().invoke(app, ["tune", *arguments])
     assert result.exit_code == 2, result.output
+
+
+def test_a_worker_that_loses_the_race_to_create_the_tables_looks_again(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers started together on a new database all create Optuna's tables; the
+    database refuses all but one, and the others go on with the tables it made."""
+    from sqlalchemy.exc import IntegrityError
+
+    from {{ cookiecutter.package_name }} import tuning
+
+    real = tuning._rdb_storage
+    attempts: list[str] = []
+
+    def lose_once(url: str) -> Any:
+        attempts.append(url)
+        if len(attempts) == 1:
+            real(url)  # the winner makes the tables
+            raise IntegrityError("CREATE TABLE studies", {}, Exception("duplicate key"))
+        return real(url)
+
+    monkeypatch.setattr(tuning, "_rdb_storage", lose_once)
+    shared = SharedStudy(f"sqlite:///{tmp_path / 'study.db'}", "search-1")
+    assert tune(quick(config), trials=1, shared=shared).trials == 1
+    assert len(attempts) == 2

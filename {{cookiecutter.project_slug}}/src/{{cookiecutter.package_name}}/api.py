@@ -35,7 +35,7 @@ from .config import Config
 from .data import frame_from_records
 from .errors import ProjectError
 from .json_lines import JsonLinesLog, read_entries
-from .predict import MODEL_VERSION, load_for_inference, predict_features
+from .predict import MODEL_VERSION, load_for_inference
 
 NO_MODEL = "no trained model: run train first"
 
@@ -126,7 +126,7 @@ class PredictionService:
         started = time.perf_counter()
         rows = [record.model_dump() for record in records]
         features = frame_from_records(rows, self.config.data)
-        result = predict_features(saved, features, self.config.task)
+        result = self.config.task.predict(saved.model, features)
         labels = result.labels.tolist()
         if result.probabilities is None:
             predictions = [Prediction(prediction=_plain(label)) for label in labels]

@@ -308,11 +308,11 @@ def validate_command(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import read_table, validate
+        from .data import read_configured, validate
 
     source = input_path or settings.data.path
     frame = validate(
-        read_table(source, settings.data.columns),
+        read_configured(source, settings.data),
         settings.data,
         with_target=labelled,
         source=str(source),
@@ -564,12 +564,18 @@ def predict_command(
         bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
     skip_invalid: SkipInvalidOption = False,
+    batch_rows: Annotated[
+        int | None,
+        typer.Option(help="Rows scored at a time; default: 100,000.", show_default=False),
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Predict every row of a file with the saved model.
 
-    One invalid row fails the whole file unless --skip-invalid is given: then the
-    invalid rows go to <output>.rejected.<suffix>, each with a reason column.
+    The file is scored a batch at a time, so its length does not matter; the output
+    appears once it is complete. One invalid row fails the whole file unless
+    --skip-invalid is given: then the invalid rows go to <output>.rejected.<suffix>,
+    each with a reason column.
 
     \b
     Example: {{ cookiecutter.project_slug }} predict -i {{ sample }} -o scored.csv
@@ -577,6 +583,8 @@ def predict_command(
     """
     from .config import load_config
 
+    if batch_rows is not None and batch_rows < 1:
+        raise typer.BadParameter("at least 1", param_hint="'--batch-rows'")
     settings = load_config(config)
     with loading_libraries():
         from .predict import predict_file
@@ -595,10 +603,11 @@ def predict_command(
             allow_external_model=allow_external_model,
             explain=explain,
             skip_invalid=skip_invalid,
+            batch_rows=batch_rows,
         )
-    typer.echo(f"wrote {counted(len(result.predictions), 'prediction')} to {output_path}")
-    if result.rejected is not None:
-        rejected = counted(len(result.rejected), "invalid row")
+    typer.echo(f"wrote {counted(result.rows, 'prediction')} to {output_path}")
+    if result.rejected_rows is not None:
+        rejected = counted(result.rejected_rows, "invalid row")
         typer.echo(f"set aside {rejected} in {result.rejected_path}")
 
 

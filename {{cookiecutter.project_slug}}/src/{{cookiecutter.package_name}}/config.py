@@ -197,6 +197,21 @@ class DataConfig(Section):
         """Every column a command reads from a data file: features, target, passthrough."""
         return [*self.feature_names, self.target.name, *dict.fromkeys(self.passthrough)]
 
+    @property
+    def text_columns(self) -> list[str]:
+        """Columns read from a CSV as the text they hold: all but the numeric features.
+
+        A category ``1`` stays ``"1"`` (not ``1.0`` because another row is empty), keys
+        are carried to the output as they were, and a file read in batches gives every
+        batch the same types; the schema then converts what it must.
+        """
+        numeric = set(self.numeric_features)
+        return [name for name in self.columns if name not in numeric]
+
+    @property
+    def numeric_features(self) -> list[str]:
+        return [column.name for column in self.features if column.type == "numeric"]
+
 
 class SplitConfig(Section):
     test_size: float = Field(default=0.2, gt=0, lt=1)

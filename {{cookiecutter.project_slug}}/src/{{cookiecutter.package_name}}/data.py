@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +25,41 @@ from .errors import DataError, InvalidRowsError, ProjectWarning
 from .json_lines import read_entries
 
 
-def _read_csv(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
-    if columns is None:
-        return pd.read_csv(path)
-    # A callable skips unlisted columns as they are parsed; a missing one is the schema's to report.
-    return pd.read_csv(path, usecols=lambda name: name in columns)
+def _read_csv(
+    path: Path, columns: Collection[str] | None, text: Collection[str] = ()
+) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.read_csv(path, **_csv_options(columns, text))
+    return frame
 
 
-def _read_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
+def _csv_options(columns: Collection[str] | None, text: Collection[str]) -> dict[str, Any]:
+    """What ``pandas.read_csv`` needs to read only ``columns``, and ``text`` as text."""
+    options: dict[str, Any] = {"dtype": dict.fromkeys(text, str)} if text else {}
+    if columns is not None:
+        # A callable skips unlisted columns as they are parsed; a missing one is the
+        # schema's to report.
+        options["usecols"] = lambda name: name in columns
+    return options
+
+
+def _read_parquet(
+    path: Path, columns: Collection[str] | None, text: Collection[str] = ()
+) -> pd.DataFrame:
     if columns is None:
         return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=_parquet_columns(path, columns))
+
+
+def _parquet_columns(path: Path, columns: Collection[str]) -> list[str]:
+    """Those of ``columns`` the Parquet file has, read from its footer alone."""
     import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pandas' own engine
 
-    present = pq.read_schema(path).names
-    return pd.read_parquet(path, columns=[name for name in present if name in columns])
+    return [name for name in pq.read_schema(path).names if name in columns]
 
 
-def read_json_lines(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:
+def read_json_lines(
+    path: Path, columns: Collection[str] | None = None, text: Collection[str] = ()
+) -> pd.DataFrame:
     """JSON lines, one record per line; a prediction log's ``inputs`` become the columns.
 
     A log's rotated files are read too, and a line cut short by a crash is skipped with
@@ -57,7 +75,7 @@ def read_json_lines(path: Path, columns: Collection[str] | None = None) -> pd.Da
     return frame[[name for name in frame.columns if name in columns]]
 
 
-READERS: dict[str, Callable[[Path, Collection[str] | None], pd.DataFrame]] = {
+READERS: dict[str, Callable[[Path, Collection[str] | None, Collection[str]], pd.DataFrame]] = {
     ".csv": _read_csv,
     ".parquet": _read_parquet,
     ".pq": _read_parquet,
@@ -65,12 +83,78 @@ READERS: dict[str, Callable[[Path, Collection[str] | None], pd.DataFrame]] = {
 }
 
 
-def read_table(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path, columns: Collection[str] | None = None, text: Collection[str] = ()
+) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON-lines file, turning every failure into a ``DataError``.
 
     With ``columns``, only those of them the file has are read (``DataConfig.columns``):
-    a file with thousands of other columns costs no more than one without them.
+    a file with thousands of other columns costs no more than one without them. A CSV's
+    ``text`` columns are read as the text they hold.
     """
+    reader = _reader_for(path)
+    try:
+        frame = reader(path, columns, text)
+    except READ_ERRORS as error:
+        raise _unreadable(path, error) from None
+    if frame.empty:
+        raise DataError(f"{path}: data file has no rows")
+    frame.attrs[FILE_COLUMNS] = _file_columns(path, frame)
+    return frame
+
+
+def read_configured(path: Path, config: DataConfig) -> pd.DataFrame:
+    """The columns of ``path`` that the config names, categories and keys as text."""
+    return read_table(path, config.columns, config.text_columns)
+
+
+def read_batches(path: Path, config: DataConfig, rows: int) -> Iterator[pd.DataFrame]:
+    """``read_configured``, ``rows`` rows at a time: a CSV or Parquet file of any length
+    is never in memory whole (a JSON-lines file is one batch).
+
+    The rows keep their numbers in the file across batches, and the first batch alone
+    carries the file's column names (``FILE_COLUMNS``), so what is said about the file
+    as a whole is said once.
+    """
+    reader = _reader_for(path)
+    if reader is read_json_lines:
+        yield read_configured(path, config)
+        return
+    start = 0
+    try:
+        for batch in _batches(path, config, rows):
+            batch.index = pd.RangeIndex(start, start + len(batch))
+            if start == 0:
+                batch.attrs[FILE_COLUMNS] = _file_columns(path, batch)
+            start += len(batch)
+            yield batch
+    except READ_ERRORS as error:
+        raise _unreadable(path, error) from None
+    if start == 0:
+        raise DataError(f"{path}: data file has no rows")
+
+
+def _batches(path: Path, config: DataConfig, rows: int) -> Iterator[pd.DataFrame]:
+    if path.suffix.lower() == ".csv":
+        yield from pd.read_csv(
+            path, chunksize=rows, **_csv_options(config.columns, config.text_columns)
+        )
+        return
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    columns = _parquet_columns(path, config.columns)
+    for batch in parquet.iter_batches(batch_size=rows, columns=columns):
+        yield batch.to_pandas()
+
+
+READ_ERRORS = (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError)
+
+
+def _reader_for(
+    path: Path,
+) -> Callable[[Path, Collection[str] | None, Collection[str]], pd.DataFrame]:
+    """The reader for ``path``'s type, once the file is known to exist and hold bytes."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise DataError(f"{path}: unsupported file type; use .csv, .parquet or .jsonl")
@@ -78,17 +162,12 @@ def read_table(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
         raise DataError(f"{path}: data file not found")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: data file is empty")
-    try:
-        frame = reader(path, columns)
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise DataError(f"{path}: cannot read data ({first_line})") from None
-    if frame.empty:
-        raise DataError(f"{path}: data file has no rows")
-    frame.attrs[FILE_COLUMNS] = _file_columns(path, frame)
-    return frame
+    return reader
+
+
+def _unreadable(path: Path, error: BaseException) -> DataError:
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DataError(f"{path}: cannot read data ({first_line})")
 
 
 FILE_COLUMNS = "file_columns"  # every column name of the file read, in ``DataFrame.attrs``
@@ -130,6 +209,101 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class TableWriter:
+    """Writes a CSV or Parquet file a batch at a time; it appears whole, or not at all.
+
+    The batches go to a temporary file beside ``path`` that replaces it only when the
+    writer is closed without an error, as ``write_table`` does for a whole table. A CSV's
+    cells never start a spreadsheet formula; every Parquet batch takes the first one's
+    column types.
+    """
+
+    def __init__(self, path: Path, numbers: Collection[str] = ()) -> None:
+        """``numbers``: columns written as floating-point numbers whatever type a batch
+        read them as (a CSV column of whole numbers is read as integers until a batch
+        holds an empty cell)."""
+        if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
+        self.path = path
+        self.numbers = numbers
+        self.rows = 0
+        self._temporary: Path | None = None
+        self._csv: Any = None
+        self._parquet: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._temporary is None:
+            handle, name = temporary_beside(self.path)
+            os.close(handle)
+            self._temporary = Path(name)
+        temporary = self._temporary
+        floats = {
+            name: pd.to_numeric(frame[name]).astype("float64")
+            for name in self.numbers
+            if name in frame.columns
+        }
+        frame = frame.assign(**floats) if floats else frame
+        if self.path.suffix.lower() == ".csv":
+            self._write_csv(frame, temporary)
+        else:
+            self._write_parquet(frame, temporary)
+        self.rows += len(frame)
+
+    def _write_csv(self, frame: pd.DataFrame, temporary: Path) -> None:
+        first = self._csv is None
+        if first:
+            self._csv = temporary.open("w", encoding="utf-8", newline="")
+        # CRLF line ends make the writer quote a cell holding a lone "\r" too; with "\n"
+        # alone such a cell would be split into two rows by every reader.
+        without_formulas(frame).to_csv(self._csv, index=False, header=first, lineterminator="\r\n")
+
+    def _write_parquet(self, frame: pd.DataFrame, temporary: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            # A column with no value in the first batch has no type yet: text is the one
+            # every later value can be written as.
+            schema = pa.schema(
+                field.with_type(pa.string()) if pa.types.is_null(field.type) else field
+                for field in table.schema
+            )
+            self._parquet = pq.ParquetWriter(temporary, schema)
+        schema = self._parquet.schema
+        self._parquet.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+
+    def close(self) -> None:
+        """Put the file in place (none, if no batch was written)."""
+        if self._temporary is None:
+            return
+        self._close_file()
+        as_if_created(self._temporary)
+        os.replace(self._temporary, self.path)
+        self._temporary = None
+
+    def discard(self) -> None:
+        """Drop what was written; ``path`` stays as it was."""
+        self._close_file()
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+
+    def _close_file(self) -> None:
+        for stream in (self._csv, self._parquet):
+            if stream is not None:
+                stream.close()
+        self._csv = self._parquet = None
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
 
 
 def write_csv_or_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -323,9 +497,12 @@ def no_valid_row(rejected: pd.DataFrame, path: Path, *, source: str) -> DataErro
     """The error for a file none of whose rows is valid, once those rows are written to
     ``path`` with their reasons, where the message sends the user."""
     write_csv_or_parquet(rejected, path)
-    return DataError(
-        f"{source}: no row is valid; all {len(rejected)}, each with its reason, are in {path}"
-    )
+    return no_valid_row_error(len(rejected), path, source=source)
+
+
+def no_valid_row_error(rows: int, path: Path, *, source: str) -> DataError:
+    """The error for a file none of whose ``rows`` is valid, which are in ``path``."""
+    return DataError(f"{source}: no row is valid; all {rows}, each with its reason, are in {path}")
 
 
 def _expected(config: DataConfig, name: str) -> str:
@@ -468,8 +645,6 @@ def frame_from_records(records: list[dict[str, Any]], config: DataConfig) -> pd.
 def load_dataset(config: DataConfig, path: Path | None = None) -> pd.DataFrame:
     """Read and validate labelled data (the configured path unless ``path`` is given)."""
     source = path or config.path
-    frame = validate(
-        read_table(source, config.columns), config, with_target=True, source=str(source)
-    )
+    frame = validate(read_configured(source, config), config, with_target=True, source=str(source))
     check_trainable(frame, config, source=str(source))
     return frame

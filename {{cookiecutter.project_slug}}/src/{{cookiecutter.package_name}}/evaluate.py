@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .config import Config, QualityGate
-from .data import read_table, row_hashes, validate
+from .data import read_configured, row_hashes, validate
 
 # The key, under the metadata's "data", of hashes of training rows drawn at random.
 TRAINING_ROW_SAMPLE = "training_row_sample"
@@ -68,7 +68,7 @@ def evaluate_file(
 
     saved = load_for_inference(config, model, allow_external=allow_external)
     frame = validate(
-        read_table(path, config.data.columns), config.data, with_target=True, source=str(path)
+        read_configured(path, config.data), config.data, with_target=True, source=str(path)
     )
     features, target = frame[config.data.feature_names], frame[config.data.target.name]
     return Evaluation(

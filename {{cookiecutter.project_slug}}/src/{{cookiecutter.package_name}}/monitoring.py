@@ -20,7 +20,13 @@ from scipy import stats
 
 from .artifacts import atomic_write_text, write_json
 from .config import BooleanColumn, CategoricalColumn, Config, DatetimeColumn
-from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
+from .data import (
+    no_valid_row,
+    read_configured,
+    split_invalid,
+    validate,
+    write_csv_or_parquet,
+)
 from .errors import CheckFailedError, ModelNotFoundError
 
 BINS = 10
@@ -266,12 +272,12 @@ def monitor(
     then it is left out, and written with its reason to ``rejected.csv`` beside the report.
     """
     reference = validate(
-        read_table(reference_path, config.data.columns),
+        read_configured(reference_path, config.data),
         config.data,
         with_target=False,
         source=str(reference_path),
     )
-    current_rows = read_table(current_path, config.data.columns)
+    current_rows = read_configured(current_path, config.data)
     rejected = None
     if skip_invalid:
         current, rejected = split_invalid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,16 @@ import pandas as pd
 
 from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import CategoricalColumn, Config
-from .data import no_valid_row, read_table, split_invalid, validate, write_csv_or_parquet
+from .data import (
+    TableWriter,
+    no_valid_row_error,
+    read_batches,
+    read_table,
+    split_invalid,
+    validate,
+)
 from .errors import ModelNotFoundError
 from .explain import explain_rows
-from .tasks import Predictions, Task
 
 PREDICTION = "prediction"
 MODEL_VERSION = "model_version"
@@ -98,11 +105,6 @@ def _trained_types(metadata: dict[str, Any]) -> dict[str, str]:
     return {str(name): str(types.get(name, "?")) for name in metadata.get("features", [])}
 
 
-def predict_features(saved: SavedModel, features: pd.DataFrame, task: Task) -> Predictions:
-    """Predict rows that already passed the schema, running the preprocessing once."""
-    return task.predict(saved.model, features)
-
-
 def probability_column(label: object) -> str:
     """The output column that holds the probability of class ``label``."""
     return f"probability_{label}"
@@ -118,7 +120,7 @@ def predict_frame(
 
 def prediction_columns(saved: SavedModel, features: pd.DataFrame, config: Config) -> pd.DataFrame:
     """For rows already validated: prediction, probabilities and version, one row each."""
-    predictions = predict_features(saved, features, config.task)
+    predictions = config.task.predict(saved.model, features)
     output = pd.DataFrame(index=features.index)
     output[PREDICTION] = predictions.labels
     if predictions.probabilities is not None:
@@ -145,13 +147,23 @@ def explanation_columns(saved: SavedModel, features: pd.DataFrame, config: Confi
     )
 
 
+BATCH_ROWS = 100_000
+"""Rows read, checked and scored at a time: a file of any length takes the memory of one
+batch, and a batch is long enough that what each one costs on its own is lost in it."""
+
+
 @dataclass(frozen=True)
 class Scored:
-    """What ``predict_file`` wrote: the predictions, and the rows it set aside (if asked to)."""
+    """What ``predict_file`` wrote: how many rows, and where."""
 
-    predictions: pd.DataFrame
-    rejected: pd.DataFrame | None = None
+    output_path: Path
+    rows: int
+    rejected_rows: int | None = None  # None unless invalid rows were to be set aside
     rejected_path: Path | None = None
+
+    def read_predictions(self) -> pd.DataFrame:
+        """The output file, read back whole: for a look at a small one."""
+        return read_table(self.output_path)
 
 
 def rejected_path_for(output_path: Path) -> Path:
@@ -168,39 +180,66 @@ def predict_file(
     allow_external_model: bool = False,
     explain: bool = False,
     skip_invalid: bool = False,
+    batch_rows: int | None = None,
 ) -> Scored:
     """Predict every row of ``input_path``; write its configured columns and the predictions.
 
     The configured columns are the features, the target when the file has it, and
     ``data.passthrough`` (the keys to join predictions back on); no others are read.
-    One invalid row fails the whole file, unless ``skip_invalid``: then the valid rows
-    are scored and the others written beside the output with a ``reason`` column.
+    The file is read, checked, scored and written ``batch_rows`` rows at a time
+    (``BATCH_ROWS`` by default); the output appears only once every row is in it. One
+    invalid row fails the whole file, unless ``skip_invalid``: then the valid rows are
+    scored and the others written beside the output with a ``reason`` column.
     """
     refuse_overwriting(output_path, input_path)
     rejected_path = rejected_path_for(output_path) if skip_invalid else None
     if rejected_path is not None:
         refuse_overwriting(rejected_path, input_path)
     saved = load_for_inference(config, model, allow_external=allow_external_model)
-    frame = read_table(input_path, config.data.columns)
-    rejected = None
-    if rejected_path is None:
-        features = validate(frame, config.data, with_target=False, source=str(input_path))
-    else:
-        features, rejected = split_invalid(
-            frame, config.data, with_target=False, source=str(input_path)
+    source = str(input_path)
+    with contextlib.ExitStack() as open_files:
+        output = open_files.enter_context(TableWriter(output_path, config.data.numeric_features))
+        rejected = (
+            None if rejected_path is None else open_files.enter_context(TableWriter(rejected_path))
         )
-        frame = frame.drop(index=rejected.index)
-        if frame.empty:
-            raise no_valid_row(rejected, rejected_path, source=str(input_path))
+        for frame in read_batches(input_path, config.data, batch_rows or BATCH_ROWS):
+            valid, features = _checked(frame, config, source, rejected)
+            if not features.empty:
+                output.write(_with_predictions(saved, valid, features, config, explain=explain))
+        if rejected is not None and rejected_path is not None and output.rows == 0:
+            rejected.close()
+            raise no_valid_row_error(rejected.rows, rejected_path, source=source)
+    if rejected is None:  # rows set aside by an earlier run would pass for this one's
+        rejected_path_for(output_path).unlink(missing_ok=True)
+    return Scored(
+        output_path, output.rows, None if rejected is None else rejected.rows, rejected_path
+    )
+
+
+def _checked(
+    frame: pd.DataFrame, config: Config, source: str, rejected: TableWriter | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``frame`` that pass the schema, as read and as checked; the others
+    go to ``rejected`` (or fail the file, without one)."""
+    if rejected is None:
+        return frame, validate(frame, config.data, with_target=False, source=source)
+    features, invalid = split_invalid(frame, config.data, with_target=False, source=source)
+    rejected.write(invalid.astype("string"))  # as read; as text, whatever each batch held
+    return frame.drop(index=invalid.index), features
+
+
+def _with_predictions(
+    saved: SavedModel,
+    frame: pd.DataFrame,
+    features: pd.DataFrame,
+    config: Config,
+    *,
+    explain: bool,
+) -> pd.DataFrame:
+    """The rows as read, with the prediction columns (and explanations) after them."""
     added = [prediction_columns(saved, features, config)]
     if explain:
         added.append(explanation_columns(saved, features, config))
     # Scoring an earlier output again replaces its prediction columns instead of doubling them.
     replaced = [column for part in added for column in part.columns if column in frame.columns]
-    result = pd.concat([frame.drop(columns=replaced), *added], axis=1)
-    write_csv_or_parquet(result, output_path)
-    if rejected is not None and rejected_path is not None:
-        write_csv_or_parquet(rejected, rejected_path)
-    else:  # rows set aside by an earlier run would pass for this one's
-        rejected_path_for(output_path).unlink(missing_ok=True)
-    return Scored(result, rejected, rejected_path)
+    return pd.concat([frame.drop(columns=replaced), *added], axis=1)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,11 +181,7 @@ def _open_study(
         sampler = optuna.samplers.TPESampler(seed=config.seed)
         return optuna.create_study(direction="maximize", sampler=sampler)
     try:
-        with warnings.catch_warnings():
-            # Heartbeats mark the trials of a worker that died as failed, not running for
-            # ever; Optuna still calls them experimental.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            storage = optuna.storages.RDBStorage(shared.storage, heartbeat_interval=30)
+        storage = _storage(shared.storage)
         if create:
             study = optuna.create_study(
                 storage=storage,
@@ -213,6 +211,32 @@ def _open_study(
             "estimator or space): name a new study with --study"
         )
     return study
+
+
+def _storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
+    """Optuna's storage in the database at ``url``, its tables created on first use.
+
+    Workers started together on a new database all try to create those tables, and the
+    database lets one win; the others find them made when they look again.
+    """
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(attempts - 1):
+        try:
+            return _rdb_storage(url)
+        except (IntegrityError, ProgrammingError):
+            time.sleep(0.2 * (attempt + 1) + random.random() * 0.3)  # noqa: S311 - jitter only
+    return _rdb_storage(url)
+
+
+def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """Heartbeats mark the trials of a worker that died as failed, not running for ever;
+    Optuna still calls them experimental."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(url, heartbeat_interval=30)
 
 
 def _first_line(error: BaseException) -> str:

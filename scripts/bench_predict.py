@@ -1,0 +1,86 @@
+"""Benchmark a baked project's batch `predict`: scored in batches against read whole.
+
+    python scripts/bench_predict.py                              # bake the defaults, train, measure
+    python scripts/bench_predict.py --project path/to/bake --rows 1000000 10000000
+
+For each size, a CSV of that many rows drawn from the project's sample data is scored
+by `predict` as it ships (100,000 rows at a time) and with `--batch-rows` set to the
+whole file, which reads, checks and scores every row at once. The two run in turns, each
+in a fresh process; the table gives the median wall time, the time per million rows,
+the peak resident memory and the ratio of each to the whole-file run in the same round.
+Needs uv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchmark import bake, measure_in_turns, user_env
+
+
+def sample_rows(project: Path, rows: int, path: Path) -> None:
+    """``rows`` rows drawn with replacement from the project's sample data, as a CSV."""
+    sample = pd.read_csv(next((project / "data" / "sample").glob("*.csv")))
+    picked = np.random.default_rng(0).integers(0, len(sample), rows)
+    sample.iloc[picked].to_csv(path, index=False)
+
+
+def table(results: dict[int, dict[str, list[dict[str, float]]]]) -> str:
+    lines = [
+        "| rows | scored | time | per million rows | peak memory | time ratio | memory ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for rows, runs in results.items():
+        whole = runs["whole file"]
+        for name, measured in runs.items():
+            wall = statistics.median(r["wall"] for r in measured)
+            peak = max(r["peak_mib"] for r in measured)
+            ratio = statistics.median(
+                r["wall"] / w["wall"] for r, w in zip(measured, whole, strict=True)
+            )
+            memory = peak / max(r["peak_mib"] for r in whole)
+            lines.append(
+                f"| {rows:,} | {name} | {wall:.1f} s | {wall / rows * 1e6:.2f} s "
+                f"| {peak:,.0f} MiB | {ratio:.2f}x | {memory:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, help="an already baked project")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-predict-") as scratch:
+        work = Path(scratch)
+        project = arguments.project.resolve() if arguments.project else bake(work)
+        command = project / ".venv" / "bin" / project.name
+        subprocess.run(
+            [str(command), "train"], cwd=project, env=user_env(), check=True, capture_output=True
+        )
+        results = {}
+        for rows in arguments.rows:
+            data = work / f"rows_{rows}.csv"
+            sample_rows(project, rows, data)
+            predict = [str(command), "predict", "-i", str(data), "-o", str(work / "out.csv")]
+            commands = {
+                "whole file": [*predict, "--batch-rows", str(rows)],
+                "in batches": predict,
+            }
+            results[rows] = measure_in_turns(commands, project, arguments.repeats, warm_up=False)
+            data.unlink()
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()
