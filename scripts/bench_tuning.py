@@ -1,14 +1,15 @@
 """Benchmark a baked project's shared tuning: one worker against two on one PostgreSQL study.
 
     python scripts/bench_tuning.py                               # bake the defaults, measure
-    python scripts/bench_tuning.py --project path/to/bake --trials 60 --repeats 3
+    python scripts/bench_tuning.py --project path/to/bake --trials 120 --repeats 3
 
 A PostgreSQL server of its own is started for the run (scripts/local_postgres.py; the
 ``postgresql`` package must be installed) and the project gets its ``postgres`` group.
 Each round gives one worker a fresh study with the budget, then two workers another
 fresh study with the same budget, started together; the table gives the median wall
 time until the last worker is done, trials per minute, and the two workers' time as a
-ratio of one worker's in the same round. Tracking is left as the config has it.
+ratio of one worker's in the same round. ``--config`` names another config (one with
+tracking off, say).
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from local_postgres import LocalPostgres, local_postgres
 
 
 def run_workers(
-    project: Path, server: LocalPostgres, study: str, workers: int, trials: int
+    project: Path, server: LocalPostgres, study: str, workers: int, options: list[str]
 ) -> float:
     """Seconds until ``workers`` processes, started together, fill a new study."""
     env = {**user_env(), "TUNING_STORAGE": server.create_database(study)}
-    command = [str(project / ".venv" / "bin" / project.name), "tune", "--study", study]
+    command = [str(project / ".venv" / "bin" / project.name), "tune", "--study", study, *options]
     start = time.perf_counter()
     processes = [
         subprocess.Popen(
-            [*command, "--trials", str(trials)],
+            command,
             cwd=project,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -54,9 +55,15 @@ def run_workers(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, help="an already baked project")
-    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--trials", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--config", type=Path, help="the config tune reads (default: the project's)"
+    )
     arguments = parser.parse_args()
+    options = ["--trials", str(arguments.trials)]
+    if arguments.config:
+        options += ["--config", str(arguments.config.resolve())]
     with tempfile.TemporaryDirectory(prefix="bench-tuning-") as scratch:
         project = arguments.project.resolve() if arguments.project else bake(Path(scratch))
         subprocess.run(
@@ -70,9 +77,7 @@ def main() -> None:
             for round_number in range(arguments.repeats):
                 for workers in seconds:
                     study = f"bench_{round_number}_{workers}"
-                    seconds[workers].append(
-                        run_workers(project, server, study, workers, arguments.trials)
-                    )
+                    seconds[workers].append(run_workers(project, server, study, workers, options))
     ratios = [two / one for one, two in zip(seconds[1], seconds[2], strict=True)]
     print("| workers | trials | time | trials per minute | time ratio |")
     print("|---:|---:|---:|---:|---:|")

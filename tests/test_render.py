@@ -103,6 +103,8 @@ DEFAULT_BAKE_FILES = {
     "Dockerfile",
     "LICENSE",
     "data/sample/churn.csv",
+    # Without DVC, git keeps the empty models/ folder; a DVC bake leaves models/ to the
+    # pipeline, whose train stage writes there (DVC will not manage a folder git tracks).
     "models/.gitkeep",
     "src/{package}/api.py",
     "src/{package}/api_guards.py",
