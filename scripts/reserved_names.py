@@ -25,13 +25,26 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 RESERVED = TEMPLATE / "hooks" / "reserved_names.txt"
-# The options that change the dependencies. Every combination is resolved: without one
-# part the resolver may pick other versions of the rest, which bring other packages.
-OPTIONAL_PARTS = {
-    "experiment_tracking": ["mlflow", "none"],
-    "serving": ["fastapi", "none"],
-    "data_versioning": ["dvc", "none"],
-}
+
+
+def optional_parts() -> dict[str, list[str]]:
+    """The options some value of which brings dependencies, as the option manifest
+    (``_options`` in cookiecutter.json) says, with every value of each.
+
+    Every combination is resolved: without one part the resolver may pick other
+    versions of the rest, which bring other packages.
+    """
+    manifest = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    return {
+        option: list(values)
+        for option, values in manifest["_options"].items()
+        if any(
+            brings.get("dependencies") or brings.get("dev_dependencies")
+            for brings in values.values()
+        )
+    }
+
+
 # Names the environment does not list but the project still uses by name.
 NOT_INSTALLED = {
     "conftest": "pytest's per-folder plugin file, tests/conftest.py",
@@ -73,8 +86,9 @@ def interpreters() -> list[Path]:
 def main() -> None:
     names: set[str] = set()
     pythons = interpreters()
-    for values in itertools.product(*OPTIONAL_PARTS.values()):
-        answers = [f"{key}={value}" for key, value in zip(OPTIONAL_PARTS, values, strict=True)]
+    parts = optional_parts()
+    for values in itertools.product(*parts.values()):
+        answers = [f"{key}={value}" for key, value in zip(parts, values, strict=True)]
         with tempfile.TemporaryDirectory() as scratch:
             subprocess.run(
                 [

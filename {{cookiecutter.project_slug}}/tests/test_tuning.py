@@ -60,6 +60,10 @@ def test_workers_of_a_shared_study_share_one_budget(config: Config, tmp_path: Pa
     assert [trial.number for trial in finished] == [0, 1, 2, 3, 4]
     winner = max(finished, key=lambda trial: trial.value or float("-inf"))
     assert yaml.safe_load(config.model.params_file.read_text(encoding="utf-8")) == winner.params
+    # A worker that starts after --best-only, the written parameters merged over its
+    # own, still belongs to the same search.
+    tuned = with_tuned_params(quick(config))
+    assert tune(tuned, trials=6, shared=shared).ran == 1
 
 
 def test_a_worker_joining_a_spent_study_runs_no_trial(config: Config, tmp_path: Path) -> None:
@@ -105,7 +109,13 @@ def test_a_missing_database_driver_says_how_to_install_one(config: Config) -> No
 
 @pytest.mark.parametrize(
     "arguments",
-    [["--study", "search-1"], ["--best-only"], ["--storage", "sqlite:///s.db"]],
+    [
+        ["--study", "search-1"],
+        ["--best-only"],
+        ["--storage", "sqlite:///s.db"],
+        ["--storage", "sqlite:///s.db", "--study", ""],
+        ["--storage", "sqlite:///s.db", "--study", "s", "--best-only", "--trials", "3"],
+    ],
 )
 def test_shared_study_options_that_do_not_fit_are_usage_errors(
     arguments: list[str], monkeypatch: pytest.MonkeyPatch

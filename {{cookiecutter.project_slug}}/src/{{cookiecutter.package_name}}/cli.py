@@ -778,8 +778,11 @@ def _shared_study(
                 param_hint="'--storage'",
             )
         return None
-    if study is None:
-        raise typer.BadParameter("name the shared study", param_hint="'--study'")
+    if not study:
+        raise typer.BadParameter(
+            "name the shared study (a storage is set, by --storage or TUNING_STORAGE)",
+            param_hint="'--study'",
+        )
     if best_only and trials is not None:
         raise typer.BadParameter("--best-only runs no trial", param_hint="'--trials'")
     return SharedStudy(storage, study)

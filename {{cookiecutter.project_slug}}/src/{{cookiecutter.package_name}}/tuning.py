@@ -138,7 +138,13 @@ def search_sha256(config: Config, data_file: Path) -> str:
         "seed": config.seed,
         "task": config.task.name,
         "estimator": config.model.estimator,
-        "params": config.model.params,
+        # The fixed parameters only: those of the space are what the search varies, and
+        # what `--best-only` writes back must not make the study another search.
+        "params": {
+            name: value
+            for name, value in config.model.params.items()
+            if name not in config.tuning.space
+        },
         "cv_folds": config.tuning.cv_folds,
         "space": {name: dim.model_dump(mode="json") for name, dim in config.tuning.space.items()},
     }
