@@ -265,7 +265,7 @@ def test_csv_output_never_hands_a_spreadsheet_a_formula(
     ]
     rows = sample.drop(columns=config.data.target.name).head(len(notes))
     source = tmp_path / "in.csv"
-    write_table(rows.assign(note=notes), source)
+    write_table(rows.assign(note=notes), source, quote_formulas=False)
     predict_file(config, source, tmp_path / "out.csv")
     with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as stream:
         written = list(csv.DictReader(stream))
@@ -360,6 +360,7 @@ def test_a_file_scored_in_batches_comes_out_as_scored_whole(
 def test_a_bad_row_in_a_later_batch_fails_the_file_and_writes_nothing(
     trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path, suffix: str
 ) -> None:
+    """Not the output, not a temporary file, not the folders made to hold them."""
     config, _ = trained
     rows = with_gaps(config, sample, 100)
     numeric = config.data.numeric_features[0]
@@ -367,7 +368,7 @@ def test_a_bad_row_in_a_later_batch_fails_the_file_and_writes_nothing(
     rows.loc[95, numeric] = "lots"
     source = tmp_path / f"in{suffix}"
     write_table(rows, source)
-    output = tmp_path / f"out{suffix}"
+    output = tmp_path / "scored" / "today" / f"out{suffix}"
     with pytest.raises(InvalidRowsError, match=r"not a number \(e\.g\. 'lots'\)"):
         predict_file(config, source, output, batch_rows=10)
     assert sorted(path.name for path in tmp_path.iterdir()) == [source.name]

@@ -126,6 +126,16 @@ def temporary_beside(path: Path) -> tuple[int, str]:
         raise DataError(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, innermost first: what a
+    write into ``folder`` creates, and so what a failed one removes."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     handle, temporary = temporary_beside(path)
     try:

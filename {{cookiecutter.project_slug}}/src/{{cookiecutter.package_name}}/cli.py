@@ -430,7 +430,7 @@ def ingest_command(
 
     refuse_overwriting(output_path, input_path, config)
     frame = load_dataset(settings.data, input_path)
-    write_table(frame, output_path)
+    write_table(frame, output_path, quote_formulas=False)
     typer.echo(f"wrote {len(frame)} validated rows to {output_path}")
 
 

@@ -7,6 +7,7 @@ and every later step can rely on the types it receives.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import warnings
@@ -19,7 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
-from .artifacts import as_if_created, temporary_beside
+from .artifacts import as_if_created, missing_folders, temporary_beside
 from .config import BooleanColumn, CategoricalColumn, Column, DataConfig, DatetimeColumn
 from .errors import DataError, InvalidRowsError, ProjectWarning
 from .json_lines import read_entries
@@ -187,48 +188,35 @@ def _file_columns(path: Path, frame: pd.DataFrame) -> list[str]:
     return [str(name) for name in frame.columns]
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write CSV or Parquet by suffix, atomically: readers never see a half-written file."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
-    handle, temporary = temporary_beside(path)
-    os.close(handle)
-    try:
-        if suffix == ".csv":
-            # CRLF line ends make the writer quote a cell holding a lone "\r" too; with
-            # "\n" alone such a cell would be split into two rows by every reader.
-            frame.to_csv(temporary, index=False, lineterminator="\r\n")
-        else:
-            frame.to_parquet(temporary, index=False)
-        as_if_created(Path(temporary))
-        os.replace(temporary, path)
-    except IsADirectoryError:
-        Path(temporary).unlink(missing_ok=True)
-        raise DataError(f"{path}: is a folder; name a file to write") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def write_table(frame: pd.DataFrame, path: Path, *, quote_formulas: bool = True) -> None:
+    """Write ``frame`` as CSV or Parquet by the file's suffix, whole or not at all
+    (``TableWriter`` with one batch)."""
+    with TableWriter(path, quote_formulas=quote_formulas) as writer:
+        writer.write(frame)
 
 
 class TableWriter:
     """Writes a CSV or Parquet file a batch at a time; it appears whole, or not at all.
 
     The batches go to a temporary file beside ``path`` that replaces it only when the
-    writer is closed without an error, as ``write_table`` does for a whole table. A CSV's
-    cells never start a spreadsheet formula; every Parquet batch takes the first one's
-    column types.
+    writer is closed without an error; a failed write leaves neither the file nor the
+    folders made for it. Every Parquet batch takes the first one's column types.
     """
 
-    def __init__(self, path: Path, numbers: Collection[str] = ()) -> None:
+    def __init__(
+        self, path: Path, numbers: Collection[str] = (), *, quote_formulas: bool = True
+    ) -> None:
         """``numbers``: columns written as floating-point numbers whatever type a batch
         read them as (a CSV column of whole numbers is read as integers until a batch
-        holds an empty cell)."""
+        holds an empty cell). ``quote_formulas``: a CSV's text cells never start a
+        spreadsheet formula (``without_formulas``); off only to write input as it is."""
         if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
             raise DataError(f"{path}: unsupported output type; use .csv or .parquet")
         self.path = path
         self.numbers = numbers
+        self.quote_formulas = quote_formulas
         self.rows = 0
+        self._new_folders = missing_folders(path.parent)
         self._temporary: Path | None = None
         self._csv: Any = None
         self._parquet: Any = None
@@ -255,9 +243,11 @@ class TableWriter:
         first = self._csv is None
         if first:
             self._csv = temporary.open("w", encoding="utf-8", newline="")
+        if self.quote_formulas:
+            frame = without_formulas(frame)
         # CRLF line ends make the writer quote a cell holding a lone "\r" too; with "\n"
         # alone such a cell would be split into two rows by every reader.
-        without_formulas(frame).to_csv(self._csv, index=False, header=first, lineterminator="\r\n")
+        frame.to_csv(self._csv, index=False, header=first, lineterminator="\r\n")
 
     def _write_parquet(self, frame: pd.DataFrame, temporary: Path) -> None:
         import pyarrow as pa
@@ -281,14 +271,22 @@ class TableWriter:
             return
         self._close_file()
         as_if_created(self._temporary)
-        os.replace(self._temporary, self.path)
+        try:
+            os.replace(self._temporary, self.path)
+        except IsADirectoryError:
+            self.discard()
+            raise DataError(f"{self.path}: is a folder; name a file to write") from None
         self._temporary = None
 
     def discard(self) -> None:
-        """Drop what was written; ``path`` stays as it was."""
+        """Drop what was written; ``path`` stays as it was, and so do its folders."""
         self._close_file()
         if self._temporary is not None:
             self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+        for folder in self._new_folders:
+            with contextlib.suppress(OSError):  # something else is in it by now
+                folder.rmdir()
 
     def _close_file(self) -> None:
         for stream in (self._csv, self._parquet):
@@ -304,11 +302,6 @@ class TableWriter:
             self.close()
         else:
             self.discard()
-
-
-def write_csv_or_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` by the file's suffix; a CSV's cells never start a spreadsheet formula."""
-    write_table(without_formulas(frame) if path.suffix.lower() == ".csv" else frame, path)
 
 
 # What a spreadsheet reads as the start of a formula when a cell begins with it.
@@ -496,7 +489,7 @@ def split_invalid(
 def no_valid_row(rejected: pd.DataFrame, path: Path, *, source: str) -> DataError:
     """The error for a file none of whose rows is valid, once those rows are written to
     ``path`` with their reasons, where the message sends the user."""
-    write_csv_or_parquet(rejected, path)
+    write_table(rejected, path)
     return no_valid_row_error(len(rejected), path, source=source)
 
 

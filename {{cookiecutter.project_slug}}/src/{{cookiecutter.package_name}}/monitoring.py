@@ -25,7 +25,7 @@ from .data import (
     read_configured,
     split_invalid,
     validate,
-    write_csv_or_parquet,
+    write_table,
 )
 from .errors import CheckFailedError, ModelNotFoundError
 
@@ -296,7 +296,7 @@ def monitor(
     if rejected is None:  # a rejected.csv from an earlier run would contradict this report
         (output_dir / REJECTED_FILE).unlink(missing_ok=True)
     else:
-        write_csv_or_parquet(rejected, output_dir / REJECTED_FILE)
+        write_table(rejected, output_dir / REJECTED_FILE)
         report = replace(report, rejected_rows=len(rejected))
     if config.data.target.name in current_rows.columns:
         scored = performance(
