@@ -1,14 +1,15 @@
-"""Benchmark a baked project's batch `predict`: scored in batches against read whole.
+"""Benchmark a baked project's `predict` and `monitor`: in batches against read whole.
 
     python scripts/bench_predict.py                              # bake the defaults, train, measure
     python scripts/bench_predict.py --project path/to/bake --rows 1000000 10000000
 
-For each size, a CSV of that many rows drawn from the project's sample data is scored
-by `predict` as it ships (100,000 rows at a time) and with `--batch-rows` set to the
-whole file, which reads, checks and scores every row at once. The two run in turns, each
-in a fresh process; the table gives the median wall time, the time per million rows,
-the peak resident memory and the ratio of each to the whole-file run in the same round.
-Needs uv.
+For each size, a CSV of that many rows drawn from the project's sample data (target
+included, so `monitor` also scores the model) is scored by `predict` and checked for
+drift by `monitor`, each as it ships (100,000 rows at a time) and with `--batch-rows`
+set to the whole file, which reads and checks every row at once. The four run in turns,
+each in a fresh process; the table gives the median wall time, the time per million
+rows, the peak resident memory and the ratio of each to the same command's whole-file
+run in the same round. Needs uv.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ def sample_rows(project: Path, rows: int, path: Path) -> None:
 
 def table(results: dict[int, dict[str, list[dict[str, float]]]]) -> str:
     lines = [
-        "| rows | scored | time | per million rows | peak memory | time ratio | memory ratio |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| rows | command | read | time | per million rows | peak memory | time ratio "
+        "| memory ratio |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     for rows, runs in results.items():
-        whole = runs["whole file"]
         for name, measured in runs.items():
+            command, read = name.split(", ")
+            whole = runs[f"{command}, {WHOLE}"]
             wall = statistics.median(r["wall"] for r in measured)
             peak = max(r["peak_mib"] for r in measured)
             ratio = statistics.median(
@@ -49,10 +52,26 @@ def table(results: dict[int, dict[str, list[dict[str, float]]]]) -> str:
             )
             memory = peak / max(r["peak_mib"] for r in whole)
             lines.append(
-                f"| {rows:,} | {name} | {wall:.1f} s | {wall / rows * 1e6:.2f} s "
+                f"| {rows:,} | `{command}` | {read} | {wall:.1f} s | {wall / rows * 1e6:.2f} s "
                 f"| {peak:,.0f} MiB | {ratio:.2f}x | {memory:.2f}x |"
             )
     return "\n".join(lines)
+
+
+WHOLE, BATCHES = "whole file", "in batches"
+
+
+def commands_for(command: str, data: Path, work: Path, rows: int) -> dict[str, list[str]]:
+    """Both commands, each reading the whole file at once and as it ships."""
+    shipped = {
+        "predict": [command, "predict", "-i", str(data), "-o", str(work / "out.csv")],
+        "monitor": [command, "monitor", "-i", str(data), "-d", str(work / "report")],
+    }
+    return {
+        f"{name}, {read}": [*line, "--batch-rows", str(rows)] if read == WHOLE else line
+        for name, line in shipped.items()
+        for read in (WHOLE, BATCHES)
+    }
 
 
 def main() -> None:
@@ -72,11 +91,7 @@ def main() -> None:
         for rows in arguments.rows:
             data = work / f"rows_{rows}.csv"
             sample_rows(project, rows, data)
-            predict = [str(command), "predict", "-i", str(data), "-o", str(work / "out.csv")]
-            commands = {
-                "whole file": [*predict, "--batch-rows", str(rows)],
-                "in batches": predict,
-            }
+            commands = commands_for(str(command), data, work, rows)
             results[rows] = measure_in_turns(commands, project, arguments.repeats, warm_up=False)
             data.unlink()
         print(table(results))

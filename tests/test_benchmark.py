@@ -98,6 +98,9 @@ def test_bake_benchmark_times_both_templates_in_turns(tmp_path: Path) -> None:
     assert "Traceback" not in wrong.stderr
 
 
+READS = ("whole file", "in batches")
+
+
 def test_the_batch_and_tuning_benchmarks_print_their_tables(bake: Bake, tmp_path: Path) -> None:
     """One small round of each on one bake: every row of the tables, figures well formed."""
     project = bake(project_slug="bench-team")
@@ -116,12 +119,14 @@ def test_the_batch_and_tuning_benchmarks_print_their_tables(bake: Bake, tmp_path
         TEMPLATE,
         extra_env=env,
     ).stdout.splitlines()
-    assert scored[0].startswith("| rows | scored | time | per million rows | peak memory |")
+    assert scored[0].startswith("| rows | command | read | time | per million rows |")
     number = r"\d[\d,]*(\.\d+)?"
-    for row, name in zip(scored[2:], ("whole file", "in batches"), strict=True):
-        cells = rf"\| 500 \| {name} \| {number} s \| {number} s \| {number} MiB "
+    runs = [(command, read) for command in ("predict", "monitor") for read in READS]
+    for row, (command, read) in zip(scored[2:], runs, strict=True):
+        cells = rf"\| 500 \| `{command}` \| {read} \| {number} s \| {number} s \| {number} MiB "
         assert re.fullmatch(rf"{cells}\| {number}x \| {number}x \|", row), row
-    assert scored[2].endswith("| 1.00x | 1.00x |"), "the whole-file run is the yardstick"
+    for whole in (scored[2], scored[4]):
+        assert whole.endswith("| 1.00x | 1.00x |"), "each whole-file run is its yardstick"
 
     tuned = run(
         [

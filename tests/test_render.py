@@ -86,6 +86,7 @@ PACKAGE_FILES = {
     "model_card.py",
     "monitoring.py",
     "predict.py",
+    "profiles.py",
     "py.typed",
     "tasks.py",
     "train.py",

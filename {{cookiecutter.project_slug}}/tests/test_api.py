@@ -306,7 +306,7 @@ def test_monitor_reads_the_prediction_log(
     config = with_logs(served, tmp_path)
     with TestClient(create_app(config)) as fresh:
         fresh.post("/predict", json={"records": records(sample, config, 300)})
-    report = monitor(config, config.data.path, config.serving.prediction_log, tmp_path)
+    report = monitor(config, config.serving.prediction_log, tmp_path)
     assert report.current_rows == 300
     assert not report.alert
 

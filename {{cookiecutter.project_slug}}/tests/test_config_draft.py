@@ -169,7 +169,7 @@ def test_a_drafted_config_trains_on_an_unseen_table(in_a_project: Path) -> None:
     predictions = scored.read_predictions()
     assert predictions["prediction"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
     assert predictions["contribution_Date Egg"].notna().all()
-    report = monitor(config, config.data.path, config.data.path, in_a_project / "drift")
+    report = monitor(config, config.data.path, in_a_project / "drift")
     tests = {feature.name: feature.test for feature in report.features}
     assert tests["Date Egg"] == "chi2 of months"
     assert tests["Tagged"] == "chi2"

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,6 +23,14 @@ from {{ cookiecutter.package_name }}.errors import (
     ModelNotFoundError,
 )
 from {{ cookiecutter.package_name }}.monitoring import REJECTED_FILE, monitor
+from {{ cookiecutter.package_name }}.profiles import (
+    BINS,
+    MAX_CATEGORIES,
+    MISSING,
+    OTHER,
+    DataProfile,
+    profile,
+)
 
 
 def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,10 +46,17 @@ def shifted(config: Config, frame: pd.DataFrame) -> pd.DataFrame:
     return moved
 
 
+def shifted_file(config: Config, sample: pd.DataFrame, folder: Path) -> Path:
+    """500 rows of the sample, shifted, as a CSV file in ``folder``."""
+    current = folder / "current.csv"
+    shifted(config, sample.head(500)).to_csv(current, index=False)
+    return current
+
+
 def test_unshifted_batch_passes(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
     current = tmp_path / "current.csv"
     sample.sample(frac=0.5, random_state=1).to_csv(current, index=False)
-    report = monitor(config, config.data.path, current, tmp_path / "report")
+    report = monitor(config, current, tmp_path / "report")
     assert not report.alert
     saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
     assert saved["alert"] is False
@@ -50,10 +66,9 @@ def test_unshifted_batch_passes(config: Config, sample: pd.DataFrame, tmp_path: 
 def test_shifted_batch_raises_the_alert(
     config: Config, sample: pd.DataFrame, tmp_path: Path
 ) -> None:
-    current = tmp_path / "current.csv"
-    shifted(config, sample.head(500)).to_csv(current, index=False)
+    current = shifted_file(config, sample, tmp_path)
     with pytest.raises(CheckFailedError, match="drift detected"):
-        monitor(config, config.data.path, current, tmp_path / "report")
+        monitor(config, current, tmp_path / "report")
     saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
     assert saved["alert"] is True
     assert all(feature["drifted"] for feature in saved["features"])
@@ -62,16 +77,20 @@ def test_shifted_batch_raises_the_alert(
 def test_labelled_current_rows_get_scored(
     trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
 ) -> None:
+    """Read in batches or whole, the file gets the same report and the same scores."""
     config, run = trained
     current = tmp_path / "current.csv"
-    sample.sample(frac=0.3, random_state=2).to_csv(current, index=False)
-    report = monitor(config, config.data.path, current, tmp_path / "report")
-    assert report.model_version == run.run_id
+    sample.sample(n=600, random_state=2).to_csv(current, index=False)
+    report = monitor(config, current, tmp_path / "report")
+    assert (report.model_version, report.labelled_rows) == (run.run_id, 600)
     assert report.performance is not None
     assert set(report.performance) == set(run.metrics)
     assert "Performance of model" in (tmp_path / "report" / "drift.html").read_text(
         encoding="utf-8"
     )
+    batched = monitor(config, current, tmp_path / "batched", batch_rows=64)
+    assert (batched.features, batched.labelled_rows) == (report.features, 600)
+    assert batched.performance == pytest.approx(report.performance, rel=1e-12)
 
 
 def test_unlabelled_rows_get_no_scores(
@@ -79,7 +98,7 @@ def test_unlabelled_rows_get_no_scores(
 ) -> None:
     current = tmp_path / "current.csv"
     sample.drop(columns=config.data.target.name).to_csv(current, index=False)
-    assert monitor(config, config.data.path, current, tmp_path / "report").performance is None
+    assert monitor(config, current, tmp_path / "report").performance is None
 
 
 def test_too_few_rows_are_not_judged(config: Config, sample: pd.DataFrame, tmp_path: Path) -> None:
@@ -87,7 +106,7 @@ def test_too_few_rows_are_not_judged(config: Config, sample: pd.DataFrame, tmp_p
     current = tmp_path / "current.csv"
     few = config.monitoring.min_rows - 1
     shifted(config, sample.head(few)).to_csv(current, index=False)
-    report = monitor(config, config.data.path, current, tmp_path / "report")
+    report = monitor(config, current, tmp_path / "report")
     assert (report.status, report.alert, report.current_rows) == ("insufficient_data", False, few)
     saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
     assert saved["status"] == "insufficient_data"
@@ -102,7 +121,7 @@ def test_a_model_named_for_scoring_must_be_there(
     current = tmp_path / "current.csv"
     sample.sample(frac=0.3, random_state=2).to_csv(current, index=False)
     with pytest.raises(ModelNotFoundError, match="no model found at 'nonexistent'"):
-        monitor(config, config.data.path, current, tmp_path / "report", "nonexistent")
+        monitor(config, current, tmp_path / "report", "nonexistent")
 
 
 def test_invalid_current_rows_are_set_aside_on_request(
@@ -116,9 +135,9 @@ def test_invalid_current_rows_are_set_aside_on_request(
     current = tmp_path / "current.csv"
     rows.to_csv(current, index=False)
     with pytest.raises(DataError, match="never-seen"):
-        monitor(config, config.data.path, current, tmp_path / "strict")
+        monitor(config, current, tmp_path / "strict")
 
-    report = monitor(config, config.data.path, current, tmp_path / "report", skip_invalid=True)
+    report = monitor(config, current, tmp_path / "report", skip_invalid=True)
 
     assert (report.current_rows, report.rejected_rows) == (298, 2)
     saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
@@ -127,12 +146,12 @@ def test_invalid_current_rows_are_set_aside_on_request(
     assert rejected[REASON].tolist() == [f"{categorical}: 'never-seen' is not an allowed value"] * 2
 
     rows.drop(index=[5, 50]).to_csv(current, index=False)
-    monitor(config, config.data.path, current, tmp_path / "report")
+    monitor(config, current, tmp_path / "report")
     assert not (tmp_path / "report" / REJECTED_FILE).exists(), "an earlier run's rows are gone"
 
     rows.assign(**{categorical: "never-seen"}).to_csv(current, index=False)
     with pytest.raises(DataError, match="no row is valid; all 300"):
-        monitor(config, config.data.path, current, tmp_path / "report", skip_invalid=True)
+        monitor(config, current, tmp_path / "report", skip_invalid=True)
     assert len(read_table(tmp_path / "report" / REJECTED_FILE)) == 300
 
 
@@ -144,7 +163,7 @@ def test_the_report_shows_each_category_share_before_and_after(
     current = tmp_path / "current.csv"
     sample.assign(**{column: common}).to_csv(current, index=False)
     with pytest.raises(CheckFailedError, match=f"drift detected in {column}"):
-        monitor(config, config.data.path, current, tmp_path / "report")
+        monitor(config, current, tmp_path / "report")
 
     page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
     table = page.split(f"<h3>{column}</h3>", 1)[1].split("</table>", 1)[0]
@@ -161,3 +180,56 @@ def test_the_report_shows_each_category_share_before_and_after(
         assert current_share == (100.0 if label == common else 0.0)
     widths = {label: float(width) for label, width, _, _, _ in rows}
     assert widths[common] == max(widths.values()), "bars are as long as their shares"
+
+
+def test_the_model_carries_its_reference_so_the_training_file_is_not_needed(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A container or a scheduled job has the model, not the training data."""
+    config, run = trained
+    current = shifted_file(config, sample, tmp_path)
+    gone = config.model_copy(
+        update={"data": config.data.model_copy(update={"path": tmp_path / "absent.csv"})}
+    )
+    with pytest.raises(CheckFailedError, match="drift detected"):
+        monitor(gone, current, tmp_path / "report")
+    saved = json.loads((tmp_path / "report" / "drift.json").read_text(encoding="utf-8"))
+    assert saved["reference"] == f"the training data of model {run.run_id}"
+    assert saved["reference_rows"] == run.metadata["data"]["train_rows"]
+
+
+def test_a_reference_file_is_profiled_in_place_of_the_model_s(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    config, _ = trained
+    current = shifted_file(config, sample, tmp_path)
+    report = monitor(config, current, tmp_path / "report", reference_path=current)
+    assert (report.reference, report.reference_rows, report.alert) == (str(current), 500, False)
+    assert all(feature.psi == 0.0 for feature in report.features)
+
+
+def test_a_profile_counts_numbers_by_decile_and_keeps_the_commonest_values(
+    config: Config, validated: pd.DataFrame
+) -> None:
+    numeric = next(c.name for c in config.data.features if isinstance(c, NumericColumn))
+    categorical = next(c.name for c in config.data.features if isinstance(c, CategoricalColumn))
+    rows = len(validated)
+    frame = validated.copy()
+    frame[numeric] = np.where(np.arange(rows) < 10, np.nan, np.arange(rows, dtype=float))
+    frame[categorical] = [f"v{i % (MAX_CATEGORIES + 10)}" for i in range(rows)]
+    reference = profile(frame, config)
+
+    deciles = reference.features[numeric]
+    assert (deciles.kind, len(deciles.counts), deciles.counts[-1]) == ("deciles", BINS + 1, 10)
+    assert max(deciles.counts[:-1]) - min(deciles.counts[:-1]) <= 1, "a tenth in each"
+    values = reference.features[categorical]
+    assert values.labels[-2:] == [OTHER, MISSING]
+    assert len(values.labels) == MAX_CATEGORIES + 2
+    kept = sum(values.counts[:-2])
+    assert 0 < values.counts[-2] == rows - kept
+    assert values.counts[-1] == 0
+
+    later = reference.counted(frame.assign(**{categorical: "never seen"}), config)
+    assert later.features[categorical].counts[-2:] == [rows, 0], "a new value counts as other"
+    assert later.features[numeric].counts == deciles.counts, "the same bins, the same counts"
+    assert DataProfile.from_dict(json.loads(json.dumps(reference.to_dict()))) == reference

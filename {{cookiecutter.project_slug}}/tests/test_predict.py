@@ -381,12 +381,16 @@ def test_a_bad_row_in_a_later_batch_fails_the_file_and_writes_nothing(
     assert len(read_table(output)) == 99
 
 
-def test_a_batch_of_no_rows_is_a_usage_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [["predict", "-i", "in.csv", "-o", "out.csv"], ["monitor", "-i", "in.csv"]],
+    ids=["predict", "monitor"],
+)
+def test_a_batch_of_no_rows_is_a_usage_error(arguments: list[str]) -> None:
     from typer.testing import CliRunner
 
     from {{ cookiecutter.package_name }}.cli import app
 
-    arguments = ["predict", "-i", "in.csv", "-o", str(tmp_path / "out.csv"), "--batch-rows", "0"]
-    result = CliRunner().invoke(app, arguments)
+    result = CliRunner().invoke(app, [*arguments, "--batch-rows", "0"])
     assert result.exit_code == 2
-    assert "at least 1" in result.output
+    assert "Invalid value for '--batch-rows'" in result.output

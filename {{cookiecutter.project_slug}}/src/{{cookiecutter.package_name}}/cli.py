@@ -81,6 +81,12 @@ SkipInvalidOption = Annotated[
     bool,
     typer.Option("--skip-invalid", help="Use the valid rows, set the others aside."),
 ]
+BatchRowsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1, metavar="<rows>", help="Rows read at a time; default: 100,000.", show_default=False
+    ),
+]
 DataFileOption = Annotated[
     Path | None,
     typer.Option("--input", "-i", help="CSV or Parquet file; default: data.path.", dir_okay=False),
@@ -564,10 +570,7 @@ def predict_command(
         bool, typer.Option("--explain", help="Add each column's contribution to each row.")
     ] = False,
     skip_invalid: SkipInvalidOption = False,
-    batch_rows: Annotated[
-        int | None,
-        typer.Option(help="Rows scored at a time; default: 100,000.", show_default=False),
-    ] = None,
+    batch_rows: BatchRowsOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Predict every row of a file with the saved model.
@@ -583,8 +586,6 @@ def predict_command(
     """
     from .config import load_config
 
-    if batch_rows is not None and batch_rows < 1:
-        raise typer.BadParameter("at least 1", param_hint="'--batch-rows'")
     settings = load_config(config)
     with loading_libraries():
         from .predict import predict_file
@@ -629,7 +630,10 @@ def monitor_command(
     reference: Annotated[
         Path | None,
         typer.Option(
-            "--reference", "-r", help="Baseline rows; default: data.path.", dir_okay=False
+            "--reference",
+            "-r",
+            help="Baseline rows; default: the model's training data.",
+            dir_okay=False,
         ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
@@ -637,14 +641,17 @@ def monitor_command(
     model: ModelOption = None,
     allow_external_model: ExternalModelOption = False,
     skip_invalid: SkipInvalidOption = False,
+    batch_rows: BatchRowsOption = None,
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
 ) -> None:
-    """Check recent data for drift against the reference.
+    """Check recent data for drift from the model's training data.
 
-    Exits 3 when features drift; fewer rows than monitoring.min_rows are not judged.
-    When the recent rows carry the target, the report also scores the model on them.
-    With --skip-invalid, rows that break the schema go to rejected.csv beside the report.
+    The file is read a batch at a time, so its length does not matter; the training
+    data is not read either: its profile was saved with the model. Exits 3 when
+    features drift; fewer rows than monitoring.min_rows are not judged. When the recent
+    rows carry the target, the report also scores the model on them. With
+    --skip-invalid, rows that break the schema go to rejected.csv beside the report.
 
     \b
     Example: {{ cookiecutter.project_slug }} monitor -i {{ sample }}
@@ -665,12 +672,13 @@ def monitor_command(
     with skipping_named():
         report = monitor(
             settings,
-            reference or settings.data.path,
             current,
             output_dir,
             model,
+            reference_path=reference,
             allow_external_model=allow_external_model,
             skip_invalid=skip_invalid,
+            batch_rows=batch_rows,
         )
     if skip_invalid:
         rejected = counted(report.rejected_rows, "invalid row")

@@ -486,11 +486,16 @@ def split_invalid(
         remaining = remaining.drop(index=reasons.index)
 
 
-def no_valid_row(rejected: pd.DataFrame, path: Path, *, source: str) -> DataError:
-    """The error for a file none of whose rows is valid, once those rows are written to
-    ``path`` with their reasons, where the message sends the user."""
-    write_table(rejected, path)
-    return no_valid_row_error(len(rejected), path, source=source)
+def checked_rows(
+    frame: pd.DataFrame, config: DataConfig, source: str, rejected: TableWriter | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``frame`` that pass the schema, as read and as checked; the others
+    go to ``rejected`` (or fail the file, without one)."""
+    if rejected is None:
+        return frame, validate(frame, config, with_target=False, source=source)
+    features, invalid = split_invalid(frame, config, with_target=False, source=source)
+    rejected.write(invalid.astype("string"))  # as read; as text, whatever each batch held
+    return frame.drop(index=invalid.index), features
 
 
 def no_valid_row_error(rows: int, path: Path, *, source: str) -> DataError:

@@ -1,15 +1,18 @@
-"""Data drift between a reference set (the training data) and current data.
+"""Data drift between the data a model was trained on and current data.
 
-For each feature two views must agree before it counts as drifted: a statistical test
-says the difference is real (Kolmogorov-Smirnov for numbers, chi-square for categories)
-and the population stability index (PSI) says it is large enough to matter. Large
-samples make tests flag tiny shifts; the PSI floor keeps those from raising alarms.
+The reference is the profile saved with the model at training time (``profiles``): the
+training data's deciles for numbers and its values for everything else. Current rows
+are counted into the same bins a batch at a time, so neither the training file nor
+memory that grows with the rows is needed. For each feature two views must agree before
+it counts as drifted: a chi-square test on those binned counts says the difference is
+real, and the population stability index (PSI) says it is large enough to matter.
+Large samples make tests flag tiny shifts; the PSI floor keeps those from raising alarms.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
-import itertools
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,20 +21,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .artifacts import atomic_write_text, write_json
-from .config import BooleanColumn, CategoricalColumn, Config, DatetimeColumn
+from .artifacts import SavedModel, atomic_write_text, write_json
+from .config import Config
 from .data import (
-    no_valid_row,
+    TableWriter,
+    checked_rows,
+    no_valid_row_error,
+    read_batches,
     read_configured,
-    split_invalid,
     validate,
-    write_table,
 )
 from .errors import CheckFailedError, ModelNotFoundError
+from .profiles import PROFILE, DataProfile, FeatureProfile, profile
+from .tasks import Predictions
 
-BINS = 10
-MAX_BARS = 20  # categories shown per plot; the rest only count in the statistics
+MAX_BARS = 20  # values shown per feature; the rest only count in the statistics
 EPSILON = 1e-4  # keeps empty bins from making the PSI infinite
+BATCH_ROWS = 100_000  # current rows read, checked and counted at a time
 STYLE = (
     "body { font-family: sans-serif; margin: 2em }"
     " td, th { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left }"
@@ -40,6 +46,7 @@ STYLE = (
     " .reference span { background: #3b7dd8 } .current span { background: #e8833a }"
 )
 BAR_EM = 12  # the width of the largest share's bar, in the page's font size
+TESTS = {"deciles": "chi2 of deciles", "values": "chi2", "months": "chi2 of months"}
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,11 @@ class DriftReport:
     reference_rows: int
     current_rows: int
     status: str  # DRIFT, NO_DRIFT, or INSUFFICIENT_DATA: too few current rows to judge
+    reference: str = ""  # what the current rows were compared with
     # Scores of the served model on the current rows, when they carry the target.
     performance: dict[str, float] | None = None
     model_version: str | None = None
+    labelled_rows: int = 0  # the current rows the performance was scored on
     # Current rows set aside for breaking the schema (only with skip_invalid).
     rejected_rows: int = 0
 
@@ -80,103 +89,64 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def numeric_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float, float]:
-    ref, cur = reference.dropna().to_numpy(float), current.dropna().to_numpy(float)
-    if len(ref) == 0 or len(cur) == 0:
-        return "ks", 1.0, 0.0
-    p_value = float(stats.ks_2samp(ref, cur).pvalue)
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, BINS + 1)))
-    edges[0], edges[-1] = -np.inf, np.inf
-    expected = np.histogram(ref, edges)[0] / len(ref)
-    actual = np.histogram(cur, edges)[0] / len(cur)
-    return "ks", p_value, psi(expected, actual)
-
-
-def categorical_drift(reference: pd.Series, current: pd.Series) -> tuple[str, float, float]:
-    ref, cur = (
-        values.astype(object).where(values.notna(), "(missing)").astype(str).value_counts()
-        for values in (reference, current)
-    )
-    categories = sorted(set(ref.index) | set(cur.index))
-    counts = np.array([[ref.get(c, 0) for c in categories], [cur.get(c, 0) for c in categories]])
-    if len(categories) < 2:
-        return "chi2", 1.0, 0.0
+def feature_drift(reference: FeatureProfile, current: FeatureProfile) -> tuple[float, float]:
+    """The chi-square test's p-value and the PSI of one feature's two sets of counts."""
+    counts = np.array([reference.counts, current.counts], dtype=float)
+    counts = counts[:, counts.sum(axis=0) > 0]  # a bin neither side has says nothing
+    if counts.shape[1] < 2 or not counts[0].sum() or not counts[1].sum():
+        return 1.0, 0.0
     p_value = float(stats.chi2_contingency(counts + 0.5).pvalue)
-    return "chi2", p_value, psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
+    return p_value, psi(counts[0] / counts[0].sum(), counts[1] / counts[1].sum())
 
 
-def as_compared(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """The values drift is judged on: dates by their month. Dates move on by nature, so
-    new rows always have later ones; what can drift and come back is the season."""
-    dates = [c.name for c in config.data.features if isinstance(c, DatetimeColumn)]
-    return frame.assign(**{name: frame[name].dt.month_name() for name in dates})
-
-
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, config: Config) -> DriftReport:
+def drift_report(
+    reference: DataProfile, current: DataProfile, config: Config, described: str
+) -> DriftReport:
+    if current.rows < config.monitoring.min_rows:
+        return DriftReport(
+            [], 0.0, False, reference.rows, current.rows, INSUFFICIENT_DATA, described
+        )
     thresholds = config.monitoring
     results = []
-    for column in config.data.features:
-        measure = (
-            categorical_drift
-            if isinstance(column, CategoricalColumn | BooleanColumn | DatetimeColumn)
-            else numeric_drift
-        )
-        test, p_value, index = measure(reference[column.name], current[column.name])
-        if isinstance(column, DatetimeColumn):
-            test += " of months"
+    for name, before in reference.features.items():
+        p_value, index = feature_drift(before, current.features[name])
         drifted = p_value < thresholds.p_value and index >= thresholds.min_psi
-        results.append(FeatureDrift(column.name, test, p_value, index, drifted))
+        results.append(FeatureDrift(name, TESTS[before.kind], p_value, index, drifted))
     share = sum(r.drifted for r in results) / len(results)
     alert = any(r.drifted for r in results) and share > thresholds.max_drifted_share
     return DriftReport(
         features=results,
         drifted_share=share,
         alert=alert,
-        reference_rows=len(reference),
-        current_rows=len(current),
+        reference_rows=reference.rows,
+        current_rows=current.rows,
         status=DRIFT if alert else NO_DRIFT,
+        reference=described,
     )
 
 
-def too_few_rows(reference: pd.DataFrame, current: pd.DataFrame) -> DriftReport:
-    """The report for current rows too few to judge: no tests run, no alert."""
-    return DriftReport([], 0.0, False, len(reference), len(current), INSUFFICIENT_DATA)
-
-
-def _distribution_table(name: str, reference: pd.Series, current: pd.Series) -> str:
-    """Share of rows per bin (numbers) or per category, reference beside current, as an
+def _distribution_table(reference: FeatureProfile, current: FeatureProfile) -> str:
+    """Share of rows per bin (numbers) or per value, reference beside current, as an
     HTML table whose cells carry a bar as long as their share.
 
     A page of tables opens anywhere, is searchable and costs nothing to make, where an
-    image per feature took a tenth of a second each to draw. Missing values are left
-    out of numeric bins and shown as a "(missing)" category.
+    image per feature took a tenth of a second each to draw.
     """
-    if pd.api.types.is_numeric_dtype(reference):
-        reference, current = reference.dropna(), current.dropna()
-        edges = np.histogram_bin_edges(pd.concat([reference, current]), bins=BINS)
-        labels = [f"{low:.4g} to {high:.4g}" for low, high in itertools.pairwise(edges)]
-        shares = {
-            side: (np.histogram(values, edges)[0] / max(len(values), 1)).tolist()
-            for side, values in (("reference", reference), ("current", current))
-        }
-    else:
-        table = pd.DataFrame(
-            {
-                "reference": reference.fillna("(missing)").value_counts(normalize=True),
-                "current": current.fillna("(missing)").value_counts(normalize=True),
-            }
-        ).fillna(0)
-        table = table.sort_values("reference", ascending=False).head(MAX_BARS)
-        labels = [str(value) for value in table.index]
-        shares = {side: table[side].tolist() for side in ("reference", "current")}
-    largest = max([*shares["reference"], *shares["current"], 1e-12])
+    shown = [
+        (label, before, now)
+        for label, before, now in zip(
+            reference.labels, reference.shares(), current.shares(), strict=True
+        )
+        if before or now
+    ][:MAX_BARS]
+    largest = max([share for _, *shares in shown for share in shares] + [1e-12])
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td>{_share_cell('reference', before, largest)}"
         f"{_share_cell('current', now, largest)}</tr>"
-        for label, before, now in zip(labels, shares["reference"], shares["current"], strict=True)
+        for label, before, now in shown
     )
     return (
-        f"<h3>{html.escape(name)}</h3><table><tr><th></th><th>reference</th>"
+        f"<h3>{html.escape(reference.name)}</h3><table><tr><th></th><th>reference</th>"
         f"<th>current</th></tr>{rows}</table>"
     )
 
@@ -200,7 +170,7 @@ def performance_section(report: DriftReport) -> str:
     )
 
 
-def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFrame) -> str:
+def render_html(report: DriftReport, reference: DataProfile, current: DataProfile) -> str:
     """A self-contained HTML page: verdict, per-feature table and each feature's distribution."""
     verdict = {
         DRIFT: "DRIFT DETECTED",
@@ -213,14 +183,17 @@ def render_html(report: DriftReport, reference: pd.DataFrame, current: pd.DataFr
         for f in report.features
     )
     plots = "".join(
-        _distribution_table(f.name, reference[f.name], current[f.name]) for f in report.features
+        _distribution_table(reference.features[f.name], current.features[f.name])
+        for f in report.features
     )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Drift report</title>
 <style>{STYLE}</style></head><body>
 <h1>Drift report: {verdict}</h1>
-<p>Reference rows: {report.reference_rows}; current rows: {report.current_rows};
-drifted features: {report.drifted_share:.0%}.</p>
+<p>Compared with {html.escape(report.reference)}: {report.reference_rows} reference rows,
+{report.current_rows} current rows; drifted features: {report.drifted_share:.0%}.
+Numbers are counted by the reference's deciles, other values by value and dates by
+month; each feature's two sets of counts are compared with a chi-square test.</p>
 <table><tr><th>feature</th><th>test</th><th>p-value</th><th>PSI</th><th>drifted</th></tr>{rows}</table>
 {performance_section(report)}
 <h2>Distributions</h2>{plots}
@@ -228,85 +201,116 @@ drifted features: {report.drifted_share:.0%}.</p>
 """
 
 
-def performance(
-    config: Config,
-    labelled: pd.DataFrame,
-    source: str,
-    model: str | None,
-    *,
-    allow_external_model: bool = False,
-) -> dict[str, Any]:
-    """How the model scores on current rows that carry the true outcome (empty: no model)."""
+def served_model(
+    config: Config, model: str | None, *, allow_external: bool = False
+) -> SavedModel | None:
+    """The model ``model`` names, or the latest good one; None if there is none yet."""
     from .predict import load_for_inference
 
-    rows = labelled[labelled[config.data.target.name].notna()]
-    if len(rows) < 2:
-        return {}
     try:
-        saved = load_for_inference(config, model, allow_external=allow_external_model)
+        return load_for_inference(config, model, allow_external=allow_external)
     except ModelNotFoundError:
         if model is not None:  # the user named it: not finding it is an error, not a skip
             raise
-        return {}
-    checked = validate(rows, config.data, with_target=True, source=source)
-    features, target = checked[config.data.feature_names], checked[config.data.target.name]
-    return {
-        "performance": config.task.scores(saved.model, features, target),
-        "model_version": saved.version,
-    }
+        return None
+
+
+def reference_profile(
+    config: Config, reference_path: Path | None, saved: SavedModel | None
+) -> tuple[DataProfile, str]:
+    """What current rows are compared with, and how to say so: the profile saved with
+    the model, or one taken from ``reference_path`` (``data.path`` when there is neither).
+    """
+    if reference_path is None and saved is not None and PROFILE in saved.metadata:
+        described = f"the training data of model {saved.version}"
+        return DataProfile.from_dict(saved.metadata[PROFILE]), described
+    path = reference_path or config.data.path
+    frame = validate(
+        read_configured(path, config.data), config.data, with_target=False, source=str(path)
+    )
+    return profile(frame, config), str(path)
+
+
+@dataclass
+class Labelled:
+    """The served model's predictions for the current rows that carry the outcome, kept
+    batch by batch and scored once at the end. Each row keeps its outcome and prediction,
+    not its features: a few numbers a row."""
+
+    saved: SavedModel
+    config: Config
+    predictions: list[Predictions]
+    outcomes: list[pd.Series]
+
+    def add(self, rows: pd.DataFrame, source: str) -> None:
+        data = self.config.data
+        rows = rows[rows[data.target.name].notna()]
+        if rows.empty:
+            return
+        checked = validate(rows, data, with_target=True, source=source)
+        self.predictions.append(
+            self.config.task.predict(self.saved.model, checked[data.feature_names])
+        )
+        self.outcomes.append(checked[data.target.name])
+
+    @property
+    def rows(self) -> int:
+        return sum(len(outcome) for outcome in self.outcomes)
+
+    def scores(self) -> dict[str, Any]:
+        if self.rows < 2:
+            return {}
+        predictions = Predictions.joined(self.predictions)
+        outcomes = pd.concat(self.outcomes)
+        return {
+            "performance": self.config.task.scores_of(self.saved.model, predictions, outcomes),
+            "model_version": self.saved.version,
+            "labelled_rows": self.rows,
+        }
 
 
 def monitor(
     config: Config,
-    reference_path: Path,
     current_path: Path,
     output_dir: Path,
     model: str | None = None,
     *,
+    reference_path: Path | None = None,
     allow_external_model: bool = False,
     skip_invalid: bool = False,
+    batch_rows: int | None = None,
 ) -> DriftReport:
-    """Compare two data files, write ``drift.json`` and ``drift.html``; raise on drift.
+    """Compare current rows with the reference, write ``drift.json`` and ``drift.html``;
+    raise on drift.
 
-    One current row that breaks the schema fails the check, unless ``skip_invalid``:
-    then it is left out, and written with its reason to ``rejected.csv`` beside the report.
+    The reference is the profile saved with ``model`` (default: the latest good one), or
+    ``reference_path``'s rows. The current file is read ``batch_rows`` rows at a time
+    (``BATCH_ROWS`` by default). One current row that breaks the schema fails the check,
+    unless ``skip_invalid``: then it is left out, and written with its reason to
+    ``rejected.csv`` beside the report. Rows that carry the target also score the model.
     """
-    reference = validate(
-        read_configured(reference_path, config.data),
-        config.data,
-        with_target=False,
-        source=str(reference_path),
-    )
-    current_rows = read_configured(current_path, config.data)
-    rejected = None
-    if skip_invalid:
-        current, rejected = split_invalid(
-            current_rows, config.data, with_target=False, source=str(current_path)
-        )
-        current_rows = current_rows.drop(index=rejected.index)
-        if current.empty and not rejected.empty:
-            raise no_valid_row(rejected, output_dir / REJECTED_FILE, source=str(current_path))
-    else:
-        current = validate(current_rows, config.data, with_target=False, source=str(current_path))
-    reference, current = as_compared(reference, config), as_compared(current, config)
-    if len(current) < config.monitoring.min_rows:
-        report = too_few_rows(reference, current)
-    else:
-        report = drift_report(reference, current, config)
+    saved = served_model(config, model, allow_external=allow_external_model)
+    reference, described = reference_profile(config, reference_path, saved)
+    current = reference.empty()
+    labelled = None if saved is None else Labelled(saved, config, [], [])
+    source, rejected_path = str(current_path), output_dir / REJECTED_FILE
+    with contextlib.ExitStack() as open_files:
+        rejected = open_files.enter_context(TableWriter(rejected_path)) if skip_invalid else None
+        for frame in read_batches(current_path, config.data, batch_rows or BATCH_ROWS):
+            rows, features = checked_rows(frame, config.data, source, rejected)
+            current += reference.counted(features, config)
+            if labelled is not None and config.data.target.name in rows.columns:
+                labelled.add(rows, source)
+        if rejected is not None and current.rows == 0:
+            rejected.close()
+            raise no_valid_row_error(rejected.rows, rejected_path, source=source)
+    report = drift_report(reference, current, config, described)
     if rejected is None:  # a rejected.csv from an earlier run would contradict this report
-        (output_dir / REJECTED_FILE).unlink(missing_ok=True)
+        rejected_path.unlink(missing_ok=True)
     else:
-        write_table(rejected, output_dir / REJECTED_FILE)
-        report = replace(report, rejected_rows=len(rejected))
-    if config.data.target.name in current_rows.columns:
-        scored = performance(
-            config,
-            current_rows,
-            str(current_path),
-            model,
-            allow_external_model=allow_external_model,
-        )
-        report = replace(report, **scored)
+        report = replace(report, rejected_rows=rejected.rows)
+    if labelled is not None:
+        report = replace(report, **labelled.scores())
     write_json(output_dir / "drift.json", report.to_dict())
     atomic_write_text(output_dir / "drift.html", render_html(report, reference, current))
     if report.alert:

@@ -13,10 +13,10 @@ from .artifacts import SavedModel, load_run, refuse_overwriting
 from .config import CategoricalColumn, Config
 from .data import (
     TableWriter,
+    checked_rows,
     no_valid_row_error,
     read_batches,
     read_table,
-    split_invalid,
     validate,
 )
 from .errors import ModelNotFoundError
@@ -203,7 +203,7 @@ def predict_file(
             None if rejected_path is None else open_files.enter_context(TableWriter(rejected_path))
         )
         for frame in read_batches(input_path, config.data, batch_rows or BATCH_ROWS):
-            valid, features = _checked(frame, config, source, rejected)
+            valid, features = checked_rows(frame, config.data, source, rejected)
             if not features.empty:
                 output.write(_with_predictions(saved, valid, features, config, explain=explain))
         if rejected is not None and rejected_path is not None and output.rows == 0:
@@ -214,18 +214,6 @@ def predict_file(
     return Scored(
         output_path, output.rows, None if rejected is None else rejected.rows, rejected_path
     )
-
-
-def _checked(
-    frame: pd.DataFrame, config: Config, source: str, rejected: TableWriter | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows of ``frame`` that pass the schema, as read and as checked; the others
-    go to ``rejected`` (or fail the file, without one)."""
-    if rejected is None:
-        return frame, validate(frame, config.data, with_target=False, source=source)
-    features, invalid = split_invalid(frame, config.data, with_target=False, source=source)
-    rejected.write(invalid.astype("string"))  # as read; as text, whatever each batch held
-    return frame.drop(index=invalid.index), features
 
 
 def _with_predictions(

@@ -49,6 +49,18 @@ class Predictions:
     probabilities: np.ndarray | None  # one column per class (tasks with classes only)
     classes: list[str]
 
+    @classmethod
+    def joined(cls, parts: list[Predictions]) -> Predictions:
+        """Predictions for batches of rows, as one for all their rows in turn."""
+        import numpy as np
+
+        probabilities = [part.probabilities for part in parts if part.probabilities is not None]
+        return cls(
+            np.concatenate([part.labels for part in parts]),
+            np.concatenate(probabilities) if probabilities else None,
+            parts[0].classes,
+        )
+
 
 class Task(ABC):
     """What one kind of learning problem asks of the code around it."""
@@ -90,9 +102,16 @@ class Task(ABC):
         """What a stratified split keeps the shares of, if anything."""
         return None
 
-    @abstractmethod
     def scores(self, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
         """Every metric in ``metrics``, for a fitted pipeline on labelled rows."""
+        return self.scores_of(model, self.predict(model, features), target)
+
+    @abstractmethod
+    def scores_of(
+        self, model: Any, predictions: Predictions, target: pd.Series
+    ) -> dict[str, float]:
+        """Every metric in ``metrics``, for what ``model`` predicted for rows whose true
+        values are ``target``."""
 
     @abstractmethod
     def predict(self, model: Any, features: pd.DataFrame) -> Predictions:
@@ -155,11 +174,15 @@ class Classification(Task):
     def stratify_by(self, target: pd.Series) -> pd.Series | None:
         return target
 
-    def scores(self, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+    def scores_of(
+        self, model: Any, predictions: Predictions, target: pd.Series
+    ) -> dict[str, float]:
         import pandas as pd
         from sklearn import metrics
 
-        labels, probabilities = self._labels_and_probabilities(model, features)
+        labels, probabilities = predictions.labels, predictions.probabilities
+        if probabilities is None:  # this task's own predict always gives them
+            raise TypeError("classification metrics need the predicted probabilities")
         classes = list(model.classes_)
         # Metrics on integer class codes: scikit-learn sorts string labels on every call.
         truth = class_codes(target, classes)
@@ -242,11 +265,13 @@ class Regression(Task):
         "promotion_metric": "rmse",
     }
 
-    def scores(self, model: Any, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
+    def scores_of(
+        self, model: Any, predictions: Predictions, target: pd.Series
+    ) -> dict[str, float]:
         import numpy as np
         from sklearn import metrics
 
-        predicted = model.predict(features)
+        predicted = predictions.labels
         return {
             "rmse": float(np.sqrt(metrics.mean_squared_error(target, predicted))),
             "mae": float(metrics.mean_absolute_error(target, predicted)),

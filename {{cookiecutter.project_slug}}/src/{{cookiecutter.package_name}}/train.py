@@ -30,6 +30,7 @@ from .config import FOR_THE_RECORD, Config, portable_path, read_yaml_file, write
 from .data import file_sha256, load_dataset, row_hashes
 from .errors import CheckFailedError, ConfigError, ProjectWarning
 from .features import build_preprocessor
+from .profiles import PROFILE, profile
 
 
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -264,6 +265,7 @@ def describe_run(
         "feature_types": {column.name: column.type for column in config.data.features},
         "target_type": config.data.target.type,
         "reference_row": explain.reference_row(train_rows[features], config.data),
+        PROFILE: profile(train_rows, config).to_dict(),
         "classes": [str(c) for c in getattr(fitted.pipeline, "classes_", [])],
         "data": {
             "path": portable_path(source),
