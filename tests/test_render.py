@@ -110,11 +110,13 @@ DEFAULT_BAKE_FILES = {
     "src/{package}/api.py",
     "src/{package}/api_guards.py",
     "src/{package}/api_models.py",
+    "src/{package}/experiments.py",
     "src/{package}/mlflow_store.py",
     "src/{package}/registry.py",
     "src/{package}/tracking.py",
     "src/{package}/tracking_worker.py",
     "tests/test_api.py",
+    "tests/test_experiments.py",
     "tests/test_tracking.py",
 }
 EVERYTHING_OFF = {

@@ -7,6 +7,7 @@ JSON-lines log that ``monitor`` reads, and ``/feedback`` records the true outcom
 one predicted record, once.
 """
 
+import logging
 import os
 import socket
 import threading
@@ -14,10 +15,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+import pandas as pd
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -34,10 +37,12 @@ from .artifacts import SavedModel
 from .config import Config
 from .data import frame_from_records
 from .errors import ProjectError
-from .json_lines import JsonLinesLog, read_entries
+from .experiments import AB, CHALLENGER, SHADOW, Assignment, Experiment
+from .json_lines import SHADOW_ENTRY, JsonLinesLog, read_entries
 from .predict import MODEL_VERSION, load_for_inference
 
 NO_MODEL = "no trained model: run train first"
+logger = logging.getLogger(__name__)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -72,13 +77,30 @@ class PredictionService:
     """
 
     def __init__(
-        self, config: Config, reference: str | None, *, allow_external_model: bool = False
+        self,
+        config: Config,
+        reference: str | None,
+        *,
+        challenger: str | None = None,
+        mode: str = AB,
+        share: float | None = None,
+        allow_external_model: bool = False,
     ) -> None:
+        """``reference`` names the champion (default: the latest good run); with
+        ``challenger``, an experiment in ``mode`` runs between the two (``experiments``)."""
         self.config = config
         self.reference = reference
+        self.challenger_reference = challenger
         self.allow_external_model = allow_external_model
         self.saved: SavedModel | None = None
+        self.challenger: SavedModel | None = None
         self.unavailable = NO_MODEL
+        plan = config.serving.experiment
+        self.experiment = Experiment(
+            mode if challenger is not None else None,
+            plan.challenger_share if share is None else share,
+            plan.key,
+        )
         serving = config.serving
         limits = {"rotate_bytes": serving.log_rotate_bytes, "keep": serving.log_keep}
         self.predictions_log = JsonLinesLog(serving.prediction_log, **limits)
@@ -93,6 +115,10 @@ class PredictionService:
             self.saved = load_for_inference(
                 self.config, self.reference, allow_external=self.allow_external_model
             )
+            if self.challenger_reference is not None:
+                self.challenger = load_for_inference(
+                    self.config, self.challenger_reference, allow_external=self.allow_external_model
+                )
         except ProjectError as error:
             self.saved, self.unavailable = None, str(error)
         for log in (self.predictions_log, self.feedback_log):
@@ -120,25 +146,23 @@ class PredictionService:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, self.unavailable)
         return self.saved
 
-    def predict(self, records: list[BaseModel]) -> PredictionResponse:
-        """Predict ``records``, log every one of them, and name the model version."""
-        saved = self.require()
+    def predict(self, records: list[BaseModel]) -> tuple[PredictionResponse, "Shadow | None"]:
+        """Predict ``records``, log every one of them, and name the model versions.
+
+        In shadow mode the second value is the challenger's work on the same records,
+        to run once the response has gone (``Shadow``); otherwise it is None.
+        """
+        champion = self.require()
         started = time.perf_counter()
+        request_id = uuid.uuid4().hex
         rows = [record.model_dump() for record in records]
         features = frame_from_records(rows, self.config.data)
-        result = self.config.task.predict(saved.model, features)
-        labels = result.labels.tolist()
-        if result.probabilities is None:
-            predictions = [Prediction(prediction=_plain(label)) for label in labels]
-        else:
-            predictions = [
-                Prediction(
-                    prediction=_plain(label),
-                    probabilities=dict(zip(result.classes, row, strict=True)),
-                )
-                for label, row in zip(labels, result.probabilities.tolist(), strict=True)
-            ]
-        request_id = uuid.uuid4().hex
+        key = self.experiment.key
+        assignments = [
+            self.experiment.assign(getattr(record, key, None) if key else None, request_id, index)
+            for index, record in enumerate(records)
+        ]
+        answers = self._answer(champion, features, assignments)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         now = datetime.now(UTC).isoformat()
         self._log(
@@ -148,18 +172,56 @@ class PredictionService:
                     "time": now,
                     "request_id": request_id,
                     "index": index,
-                    MODEL_VERSION: saved.version,
+                    MODEL_VERSION: answer.model_version,
+                    "arm": assignment.arm,
+                    "assignment_key": assignment.key,
                     "latency_ms": latency_ms,
                     "inputs": row,
-                    "output": prediction.model_dump(),
+                    "output": answer.model_dump(exclude={MODEL_VERSION}),
                 }
-                for index, (row, prediction) in enumerate(zip(rows, predictions, strict=True))
+                for index, (row, answer, assignment) in enumerate(
+                    zip(rows, answers, assignments, strict=True)
+                )
             ],
         )
         self._records_in_request[request_id] = len(rows)
-        return PredictionResponse(
-            request_id=request_id, model_version=saved.version, predictions=predictions
+        response = PredictionResponse(
+            request_id=request_id, model_version=champion.version, predictions=answers
         )
+        shadow = None
+        if self.challenger is not None and self.experiment.mode == SHADOW:
+            shadow = Shadow(self, self.challenger, features, request_id, assignments)
+        return response, shadow
+
+    def _answer(
+        self, champion: SavedModel, features: pd.DataFrame, assignments: list[Assignment]
+    ) -> list[Prediction]:
+        """Each record answered by the model of its arm, in the order of the request."""
+        chosen = [index for index, a in enumerate(assignments) if a.arm == CHALLENGER]
+        if self.challenger is None or not chosen:
+            return answers_of(self.config, champion, features)
+        if len(chosen) == len(assignments):
+            return answers_of(self.config, self.challenger, features)
+        answers = dict(
+            zip(
+                chosen, answers_of(self.config, self.challenger, features.iloc[chosen]), strict=True
+            )
+        )
+        rest = [index for index in range(len(assignments)) if index not in answers]
+        answers |= zip(rest, answers_of(self.config, champion, features.iloc[rest]), strict=True)
+        return [answers[index] for index in range(len(assignments))]
+
+    def described_experiment(self) -> dict[str, Any] | None:
+        """The experiment as ``/metadata`` shows it: None when one model serves alone."""
+        if self.challenger is None:
+            return None
+        experiment = self.experiment
+        return {
+            "mode": experiment.mode,
+            "challenger_share": experiment.share if experiment.mode == AB else None,
+            "key": experiment.key,
+            "challenger": _described(self.challenger),
+        }
 
     def record_feedback(self, request_id: str, index: int, actual: float | str) -> None:
         """Log the true outcome of record ``index`` of a served request, once."""
@@ -189,14 +251,86 @@ class PredictionService:
             self._with_feedback.add((request_id, index))
 
 
+def answers_of(config: Config, saved: SavedModel, features: pd.DataFrame) -> list[Prediction]:
+    """What ``saved`` predicts for each row of ``features``, as the API answers it."""
+    result = config.task.predict(saved.model, features)
+    labels = result.labels.tolist()
+    if result.probabilities is None:
+        return [
+            Prediction(prediction=_plain(label), model_version=saved.version) for label in labels
+        ]
+    return [
+        Prediction(
+            prediction=_plain(label),
+            probabilities=dict(zip(result.classes, row, strict=True)),
+            model_version=saved.version,
+        )
+        for label, row in zip(labels, result.probabilities.tolist(), strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """The challenger's predictions for records the champion has answered, made and
+    logged once the response has gone. What fails here is logged as a warning: the
+    client has its answer, and the champion's entries are in the log already."""
+
+    service: PredictionService
+    challenger: SavedModel
+    features: pd.DataFrame
+    request_id: str
+    assignments: list[Assignment]
+
+    def __call__(self) -> None:
+        started = time.perf_counter()
+        try:
+            answers = answers_of(self.service.config, self.challenger, self.features)
+            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            now = datetime.now(UTC).isoformat()
+            self.service.predictions_log.append(
+                [
+                    {
+                        "time": now,
+                        "request_id": self.request_id,
+                        "index": index,
+                        MODEL_VERSION: self.challenger.version,
+                        "arm": CHALLENGER,
+                        "assignment_key": assignment.key,
+                        SHADOW_ENTRY: True,
+                        "latency_ms": latency_ms,
+                        "output": answer.model_dump(exclude={MODEL_VERSION}),
+                    }
+                    for index, (answer, assignment) in enumerate(
+                        zip(answers, self.assignments, strict=True)
+                    )
+                ]
+            )
+        except Exception as error:
+            logger.warning("shadow prediction for request %s failed: %s", self.request_id, error)
+
+
 def create_app(
-    config: Config, model: str | None = None, *, allow_external_model: bool = False
+    config: Config,
+    model: str | None = None,
+    *,
+    challenger: str | None = None,
+    mode: str = AB,
+    share: float | None = None,
+    allow_external_model: bool = False,
 ) -> FastAPI:
-    """The API for ``config``; ``model`` picks a run (default: the latest good one).
+    """The API for ``config``; ``model`` picks a run (default: the latest good one), and
+    ``challenger`` another to run an experiment with in ``mode`` (``experiments``).
 
     Everything but the liveness and readiness probes asks for the API key when one is set.
     """
-    service = PredictionService(config, model, allow_external_model=allow_external_model)
+    service = PredictionService(
+        config,
+        model,
+        challenger=challenger,
+        mode=mode,
+        share=share,
+        allow_external_model=allow_external_model,
+    )
     api_key = configured_api_key()
 
     @asynccontextmanager
@@ -252,20 +386,26 @@ def model_routes(config: Config) -> APIRouter:
         """The served model's version, metrics and input schema."""
         saved = service.require()
         return {
-            "model_version": saved.version,
+            **_described(saved),
             "task": config.task.name,
-            "created_at": saved.metadata["created_at"],
-            "metrics": saved.metadata["metrics"],
             "classes": saved.metadata["classes"],
             "features": [column.model_dump() for column in config.data.features],
+            "experiment": service.described_experiment(),
         }
 
     # A coroutine, so requests skip the thread pool: the prediction holds the GIL either way,
     # and handing it to a thread costs more than the work for small requests.
     @routes.post("/predict", tags=["model"])
-    async def predict(request: PredictionRequest, service: Service) -> PredictionResponse:  # type: ignore[valid-type]
-        """Predict one or many records; the response names the model version."""
-        return service.predict(request.records)  # type: ignore[attr-defined]
+    async def predict(
+        request: PredictionRequest,  # type: ignore[valid-type]
+        service: Service,
+        later: BackgroundTasks,
+    ) -> PredictionResponse:
+        """Predict one or many records; the response names the model versions."""
+        response, shadow = service.predict(request.records)  # type: ignore[attr-defined]
+        if shadow is not None:
+            later.add_task(shadow)
+        return response
 
     @routes.post("/feedback", status_code=status.HTTP_201_CREATED, tags=["model"])
     def feedback(item: Feedback, service: Service) -> dict[str, str]:  # type: ignore[valid-type]
@@ -277,6 +417,14 @@ def model_routes(config: Config) -> APIRouter:
         return {"status": "recorded"}
 
     return routes
+
+
+def _described(saved: SavedModel) -> dict[str, Any]:
+    return {
+        "model_version": saved.version,
+        "created_at": saved.metadata["created_at"],
+        "metrics": saved.metadata["metrics"],
+    }
 
 
 def _logged_records(log: JsonLinesLog) -> Iterator[tuple[str, int]]:

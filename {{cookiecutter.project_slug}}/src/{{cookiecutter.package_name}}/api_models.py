@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    create_model,
+)
 
 from .config import BooleanColumn, CategoricalColumn, Column, Config, DatetimeColumn
 
@@ -25,6 +33,15 @@ def _whole_unicode(text: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("not valid Unicode (holds a lone surrogate)") from None
     return text
+
+
+def _free_text(config: Config) -> Any:
+    """Text of bounded length, valid Unicode: what a field without allowed values takes."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=config.serving.max_text_length),
+        AfterValidator(_whole_unicode),
+    ]
 
 
 def _date_in(date_format: str) -> Callable[[str], str]:
@@ -59,11 +76,7 @@ def _field(column: Column, config: Config, *, target: bool = False) -> tuple[Any
         elif column.text_values:
             annotation = Literal[tuple(column.text_values)]
         else:
-            annotation = Annotated[
-                str,
-                StringConstraints(max_length=config.serving.max_text_length),
-                AfterValidator(_whole_unicode),
-            ]
+            annotation = _free_text(config)
     else:
         annotation = float  # strict: a number, not "12" or true
         constraints = {"ge": column.min, "le": column.max, "allow_inf_nan": False, "strict": True}
@@ -73,8 +86,13 @@ def _field(column: Column, config: Config, *, target: bool = False) -> tuple[Any
 
 
 def record_model(config: Config) -> type[BaseModel]:
-    """A pydantic model with one field per configured feature."""
+    """A pydantic model with one field per configured feature, and the experiment's key
+    field when it is not one of them (optional, and never part of the logged inputs)."""
     fields = {column.name: _field(column, config) for column in config.data.features}
+    key = config.serving.experiment.key
+    if key is not None and key not in fields:
+        annotation = _free_text(config) | Annotated[int, Strict()] | None
+        fields[key] = (annotation, Field(default=None, exclude=True))
     return create_model(  # type: ignore[call-overload, no-any-return]
         "Record", __config__=ConfigDict(extra="forbid"), **fields
     )
@@ -104,9 +122,10 @@ def feedback_model(config: Config) -> type[BaseModel]:
 class Prediction(BaseModel):
     prediction: bool | int | float | str
     probabilities: dict[str, float] | None = None
+    model_version: str  # the model that answered this record
 
 
 class PredictionResponse(BaseModel):
     request_id: str
-    model_version: str
+    model_version: str  # the champion's; with a challenger, each prediction names its own
     predictions: list[Prediction]

@@ -29,7 +29,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any{{ ', Literal' if cookiecutter.serving == 'fastapi' }}
 
 import typer
 
@@ -856,18 +856,48 @@ def serve_command(
     port: Annotated[
         int | None, typer.Option(help="Port; default: serving.port.", min=1, max=65535)
     ] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(help="A model to test against --model; see --mode."),
+    ] = None,
+    mode: Annotated[
+        Literal["ab", "shadow"] | None,
+        typer.Option(
+            metavar="<mode>",
+            help="ab (it answers a share) or shadow; default: ab.",
+            show_default=False,
+        ),
+    ] = None,
+    challenger_share: Annotated[
+        float | None,
+        typer.Option(
+            metavar="<x>",
+            help="Share of records it answers; default: config.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the model over HTTP until interrupted.
 
+    With --challenger, two models serve one experiment: in ab mode the challenger
+    answers a share of the records, picked by a hash of serving.experiment.key; in
+    shadow mode the model answers every record and the challenger predicts each one
+    after the response has gone. The log names the arm and version of every prediction.
     The OpenAPI docs are at /docs.
 
     \b
-    Example: {{ cookiecutter.project_slug }} serve --port 8080
+    Example: {{ cookiecutter.project_slug }} serve --challenger {{ "models:/NAME/2" if cookiecutter.experiment_tracking == "mlflow" else "<run id>" }} --mode shadow
     Exit codes: 0 stopped, 1 bad config, model or port, 2 bad usage.
     """
     from .config import load_config
 
+    if challenger is None and (mode is not None or challenger_share is not None):
+        raise typer.BadParameter("needs --challenger", param_hint="'--mode' / '--challenger-share'")
+    if challenger_share is not None and not 0 < challenger_share < 1:
+        raise typer.BadParameter("between 0 and 1, exclusive", param_hint="'--challenger-share'")
+    if mode == "shadow" and challenger_share is not None:
+        raise typer.BadParameter("applies to --mode ab only", param_hint="'--challenger-share'")
     settings = load_config(config)
     with loading_libraries():
         import uvicorn
@@ -875,7 +905,7 @@ def serve_command(
         from .api import create_app, listening_socket
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
-        if _uses_registry(model):
+        if _uses_registry(model) or _uses_registry(challenger):
             _open_tracking_store(settings)
 {%- endif %}
 
@@ -890,7 +920,14 @@ def serve_command(
     # Unlike other libraries' logs, uvicorn's start-up and request lines are this command's output.
     logging.disable(logging.NOTSET)
     with listening:
-        api = create_app(settings, model, allow_external_model=allow_external_model)
+        api = create_app(
+            settings,
+            model,
+            challenger=challenger,
+            mode=mode or "ab",
+            share=challenger_share,
+            allow_external_model=allow_external_model,
+        )
         server = uvicorn.Server(uvicorn.Config(api, host=host, port=port))
         server.run(sockets=[listening])
 {% endif %}

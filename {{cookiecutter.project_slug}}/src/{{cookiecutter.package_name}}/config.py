@@ -314,6 +314,19 @@ class MonitoringConfig(Section):
     min_rows: int = Field(default=100, ge=2)
 {% if cookiecutter.serving == "fastapi" %}
 
+class ExperimentConfig(Section):
+    """How ``serve --challenger`` splits traffic between the champion and a challenger.
+
+    ``key`` names the field of a record that says which entity it is about (a customer
+    id, say): a hash of its value picks the arm, so an entity meets the same model on
+    every request. It may be a feature or a ``data.passthrough`` column; records without
+    it are assigned by their own request. Only its hash is logged, never the value.
+    """
+
+    key: str | None = None
+    challenger_share: float = Field(default=0.1, gt=0, lt=1)  # of records, in A/B mode
+
+
 class ServingConfig(Section):
     """The API: where it listens, what it accepts, and where it logs predictions and feedback."""
 
@@ -326,6 +339,7 @@ class ServingConfig(Section):
     max_text_length: int = Field(default=200, ge=1)  # characters in one free-text field
     log_rotate_bytes: int = Field(default=100_000_000, ge=1_000)  # a log's size before rotating
     log_keep: int = Field(default=10, ge=1)  # rotated files kept per log; older ones go
+    experiment: ExperimentConfig = ExperimentConfig()
 {% endif %}
 
 class Config(Section):
@@ -382,6 +396,13 @@ class Config(Section):
 {%- endif %}
         if self.cv_folds == 1:
             raise ValueError("cv_folds: use 0 to turn cross-validation off, or 2 and more")
+{%- if cookiecutter.serving == "fastapi" %}
+        key = self.serving.experiment.key
+        if key is not None and key not in [*self.data.feature_names, *self.data.passthrough]:
+            raise ValueError(
+                f"serving.experiment.key: {key!r} is neither a feature nor in data.passthrough"
+            )
+{%- endif %}
         return self
 
     def fingerprint(self) -> str:

@@ -23,7 +23,7 @@ from pandera.engines import pandas_engine
 from .artifacts import as_if_created, missing_folders, temporary_beside
 from .config import BooleanColumn, CategoricalColumn, Column, DataConfig, DatetimeColumn
 from .errors import DataError, InvalidRowsError, ProjectWarning
-from .json_lines import read_entries
+from .json_lines import SHADOW_ENTRY, read_entries
 
 
 def _read_csv(
@@ -61,12 +61,13 @@ def _parquet_columns(path: Path, columns: Collection[str]) -> list[str]:
 def read_json_lines(
     path: Path, columns: Collection[str] | None = None, text: Collection[str] = ()
 ) -> pd.DataFrame:
-    """JSON lines, one record per line; a prediction log's ``inputs`` become the columns.
+    """JSON lines, one record per line; a prediction log's ``inputs`` become the columns
+    (a shadow model's predictions, which no client received, are left out).
 
     A log's rotated files are read too, and a line cut short by a crash is skipped with
     a warning (see ``json_lines``).
     """
-    entries = list(read_entries(path))
+    entries = [entry for entry in read_entries(path) if not entry.get(SHADOW_ENTRY)]
     if entries and all(isinstance(entry.get("inputs"), dict) for entry in entries):
         frame = pd.json_normalize([entry["inputs"] for entry in entries])
     else:

@@ -34,6 +34,9 @@ from pydantic_core import to_json
 
 from .errors import ProjectWarning
 
+# Marks a logged prediction no client received (a shadow model's): not a row of traffic.
+SHADOW_ENTRY = "shadow"
+
 
 def rotated_files(path: Path) -> list[Path]:
     """The files ``path`` was rotated into, oldest first."""

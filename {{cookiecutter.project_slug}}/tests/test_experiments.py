@@ -1,0 +1,213 @@
+"""Two models behind one API: A/B assignment by a hashed key, shadow predictions, the log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.artifacts import (
+    TrainingRun,
+    load_run,
+)
+from {{ cookiecutter.package_name }}.cli import app
+from {{ cookiecutter.package_name }}.config import (
+    BooleanColumn,
+    Config,
+    ServingConfig,
+    load_config,
+)
+from {{ cookiecutter.package_name }}.data import (
+    booleans_as_numbers,
+    read_json_lines,
+)
+from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.experiments import (
+    AB,
+    CHALLENGER,
+    CHAMPION,
+    Experiment,
+)
+from {{ cookiecutter.package_name }}.predict import predict_frame
+from {{ cookiecutter.package_name }}.train import train
+
+KEY = "{{ 'customer_id' if cookiecutter.task == 'classification' else 'house_id' }}"
+
+
+@pytest.fixture(scope="module")
+def challenger(
+    isolated_in: Callable[[Path], Config], tmp_path_factory: pytest.TempPathFactory
+) -> TrainingRun:
+    """A second model: the same pipeline fitted on another split of the sample."""
+    config = isolated_in(tmp_path_factory.mktemp("challenger"))
+    return train(config.model_copy(update={"seed": 7}))
+
+
+def with_experiment(config: Config, logs: Path, **experiment: Any) -> Config:
+    """``config`` logging under ``logs``, its experiment keyed on the sample's id column."""
+    serving = ServingConfig(
+        prediction_log=logs / "predictions.jsonl",
+        feedback_log=logs / "feedback.jsonl",
+        experiment={"key": KEY, **experiment},
+    )
+    return config.model_copy(update={"serving": serving})
+
+
+@dataclass(frozen=True)
+class Arena:
+    """A champion and a challenger, ready to serve side by side with logs in ``logs``."""
+
+    config: Config
+    champion: TrainingRun
+    challenger: TrainingRun
+    logs: Path
+
+    def serve(self, mode: str, **experiment: Any) -> Iterator[TestClient]:
+        """The API with the challenger in ``mode``, for the length of one loop."""
+        api = create_app(
+            with_experiment(self.config, self.logs, **experiment),
+            challenger=str(self.challenger.run_dir),
+            mode=mode,
+            allow_external_model=True,
+        )
+        with TestClient(api) as client:
+            yield client
+
+    def logged(self) -> list[dict[str, Any]]:
+        """The entries of the prediction log."""
+        log = self.logs / "predictions.jsonl"
+        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def arena(trained: tuple[Config, TrainingRun], challenger: TrainingRun, tmp_path: Path) -> Arena:
+    config, champion = trained
+    return Arena(config, champion, challenger, tmp_path)
+
+
+def keyed_records(sample: pd.DataFrame, config: Config, count: int) -> list[dict[str, Any]]:
+    """``count`` rows of the sample as a client sends them (booleans as JSON true and
+    false), each with its entity's key."""
+    rows = booleans_as_numbers(sample.head(count), config.data)
+    booleans = {c.name: "boolean" for c in config.data.features if isinstance(c, BooleanColumn)}
+    features = rows[config.data.feature_names].astype(booleans)
+    parsed: list[dict[str, Any]] = json.loads(features.to_json(orient="records"))
+    for record, key in zip(parsed, rows[KEY], strict=True):
+        record[KEY] = str(key)
+    return parsed
+
+
+def test_ab_splits_by_entity_and_each_arm_answers_with_its_own_model(
+    arena: Arena, sample: pd.DataFrame
+) -> None:
+    config, champion, challenger = arena.config, arena.champion, arena.challenger
+    sent = keyed_records(sample, config, 300)
+    for client in arena.serve(AB, challenger_share=0.3):
+        body = client.post("/predict", json={"records": sent}).json()
+        again = client.post("/predict", json={"records": sent[:50]}).json()
+        described = client.get("/metadata").json()["experiment"]
+
+    versions = [prediction["model_version"] for prediction in body["predictions"]]
+    assert set(versions) == {champion.run_id, challenger.run_id}
+    assert 0.2 < versions.count(challenger.run_id) / len(versions) < 0.4
+    assert [p["model_version"] for p in again["predictions"]] == versions[:50], "sticky"
+    assert body["model_version"] == champion.run_id
+
+    features = pd.DataFrame(sent)[config.data.feature_names]
+    for run in (champion, challenger):
+        saved = load_run(run.run_dir.parents[1], run.run_id)
+        own = predict_frame(saved, features, config, source="test")
+        answered = [i for i, version in enumerate(versions) if version == run.run_id]
+        assert [body["predictions"][i]["prediction"] for i in answered] == list(
+            own["prediction"].iloc[answered]
+        )
+
+    entries = [e for e in arena.logged() if e["request_id"] == body["request_id"]]
+    arms = {champion.run_id: CHAMPION, challenger.run_id: CHALLENGER}
+    assert [e["arm"] for e in entries] == [arms[version] for version in versions]
+    assert not any(KEY in e for e in entries)
+    assert all(len(e["assignment_key"]) == 16 and KEY not in e["inputs"] for e in entries)
+    log_text = (arena.logs / "predictions.jsonl").read_text(encoding="utf-8")
+    assert f'"{sent[0][KEY]}"' not in log_text, "the key's value is never logged"
+    assert described == {
+        "mode": "ab",
+        "challenger_share": 0.3,
+        "key": KEY,
+        "challenger": {
+            "model_version": challenger.run_id,
+            "created_at": challenger.metadata["created_at"],
+            "metrics": challenger.metadata["metrics"],
+        },
+    }
+
+
+def test_shadow_answers_with_the_champion_and_logs_the_challenger_unseen(
+    arena: Arena, sample: pd.DataFrame
+) -> None:
+    config, champion, challenger = arena.config, arena.champion, arena.challenger
+    for client in arena.serve("shadow"):
+        body = client.post("/predict", json={"records": keyed_records(sample, config, 40)}).json()
+        assert client.get("/metadata").json()["experiment"]["challenger_share"] is None
+
+    assert {p["model_version"] for p in body["predictions"]} == {champion.run_id}
+    entries = arena.logged()
+    served = [e for e in entries if not e.get("shadow")]
+    shadowed = [e for e in entries if e.get("shadow")]
+    assert [e["index"] for e in shadowed] == list(range(40))
+    assert {(e["arm"], e["model_version"]) for e in shadowed} == {(CHALLENGER, challenger.run_id)}
+    assert [e["assignment_key"] for e in shadowed] == [e["assignment_key"] for e in served]
+    assert "inputs" not in shadowed[0], "the champion's entry holds the record once"
+    rows = read_json_lines(arena.logs / "predictions.jsonl")
+    assert len(rows) == 40, "monitor reads the traffic, not the shadow's copies"
+
+
+def test_records_without_a_key_are_assigned_one_by_one() -> None:
+    experiment = Experiment(AB, 0.5, KEY)
+    arms = {experiment.assign(None, "a" * 32, index).arm for index in range(64)}
+    assert arms == {CHAMPION, CHALLENGER}
+    same = {experiment.assign("entity-1", f"{index:032x}", index) for index in range(20)}
+    assert len(same) == 1, "one entity, one assignment, whatever the request"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--mode", "shadow"], "needs --challenger"),
+        (["--challenger", "x", "--challenger-share", "1"], "between 0 and 1"),
+        (["--challenger", "x", "--mode", "shadow", "--challenger-share", "0.2"], "ab only"),
+        (["--challenger", "x", "--mode", "both"], "Invalid value for '--mode'"),
+    ],
+)
+def test_an_experiment_that_cannot_run_is_a_usage_error(arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["serve", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_challenger_that_does_not_load_keeps_the_api_unready(
+    trained: tuple[Config, TrainingRun], tmp_path: Path
+) -> None:
+    config, _ = trained
+    api = create_app(with_experiment(config, tmp_path), challenger="no-such-run")
+    with TestClient(api) as client:
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert "no-such-run" in response.json()["detail"]
+
+
+def test_the_key_must_be_a_column_of_the_data(config: Config, tmp_path: Path) -> None:
+    settings = config.model_dump(mode="json")
+    settings["serving"]["experiment"] = {"key": "no_such_column"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"serving\.experiment\.key: 'no_such_column'"):
+        load_config(path)
