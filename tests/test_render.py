@@ -112,6 +112,7 @@ DEFAULT_BAKE_FILES = {
     "src/{package}/api_models.py",
     "src/{package}/experiments.py",
     "src/{package}/mlflow_store.py",
+    "src/{package}/outcomes.py",
     "src/{package}/registry.py",
     "src/{package}/tracking.py",
     "src/{package}/tracking_worker.py",

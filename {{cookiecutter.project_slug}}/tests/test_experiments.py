@@ -37,6 +37,13 @@ from {{ cookiecutter.package_name }}.experiments import (
     CHAMPION,
     Experiment,
 )
+from {{ cookiecutter.package_name }}.outcomes import (
+    BELOW_GATE,
+    INSUFFICIENT_DATA,
+    LIVE_FILE,
+    OK,
+    live_performance,
+)
 from {{ cookiecutter.package_name }}.predict import predict_frame
 from {{ cookiecutter.package_name }}.train import train
 
@@ -211,3 +218,78 @@ def test_the_key_must_be_a_column_of_the_data(config: Config, tmp_path: Path) ->
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"serving\.experiment\.key: 'no_such_column'"):
         load_config(path)
+
+
+def served_with_feedback(
+    arena: Arena, sample: pd.DataFrame, count: int, *, wrong: bool = False
+) -> None:
+    """``count`` sample records served A/B, then each one's true outcome reported (or,
+    with ``wrong``, an outcome each model got wrong)."""
+    config = arena.config
+    target = config.data.target.name
+    for client in arena.serve(AB, challenger_share=0.3):
+        body = client.post("/predict", json={"records": keyed_records(sample, config, count)})
+        answered = body.json()
+        for index, (prediction, truth) in enumerate(
+            zip(answered["predictions"], sample[target].head(count), strict=True)
+        ):
+            actual = truth
+            if wrong:
+                actual = (
+                    next(c for c in prediction["probabilities"] if c != prediction["prediction"])
+                    if config.task.has_classes
+                    else prediction["prediction"] * 3
+                )
+            feedback = {"request_id": answered["request_id"], "index": index, "actual": actual}
+            assert client.post("/feedback", json=feedback).status_code == 201
+
+
+def test_live_performance_scores_each_model_on_its_outcomes(
+    arena: Arena, sample: pd.DataFrame
+) -> None:
+    served_with_feedback(arena, sample, 400)
+    log, feedback = arena.logs / "predictions.jsonl", arena.logs / "feedback.jsonl"
+
+    live = live_performance(arena.config, log, feedback, "1D")
+    by_version = {figure["model_version"]: figure for figure in live.figures}
+    assert set(by_version) == {arena.champion.run_id, arena.challenger.run_id}
+    assert sum(figure["labelled_rows"] for figure in live.figures) == 400
+    assert live.status == OK, live.summary()
+    assert live.champion == by_version[arena.champion.run_id]
+    offline = arena.champion.metrics
+    for name, value in live.champion["metrics"].items():
+        assert value == pytest.approx(offline[name], rel=0.25), "live traffic is like the sample"
+
+    few = live_performance(
+        arena.config.model_copy(
+            update={"monitoring": arena.config.monitoring.model_copy(update={"min_rows": 1000})}
+        ),
+        log,
+        feedback,
+        "1D",
+    )
+    assert few.status == INSUFFICIENT_DATA
+    assert "too few outcomes" in few.summary()
+
+
+def test_a_champion_below_the_gate_on_live_traffic_exits_3(
+    arena: Arena, sample: pd.DataFrame
+) -> None:
+    served_with_feedback(arena, sample, 300, wrong=True)
+    config_path = arena.logs / "config.yaml"
+    settings = with_experiment(arena.config, arena.logs).model_dump(mode="json")
+    config_path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    arguments = ["monitor", "-c", str(config_path), "-i", str(arena.logs / "predictions.jsonl")]
+    report = arena.logs / "report"
+    result = CliRunner().invoke(
+        app, [*arguments, "-d", str(report), "--feedback", str(arena.logs / "feedback.jsonl")]
+    )
+    assert result.exit_code == 3, result.output
+    assert "misses the quality gate" in result.output
+    saved = json.loads((report / LIVE_FILE).read_text(encoding="utf-8"))
+    assert saved["status"] == BELOW_GATE
+    assert saved["failures"]
+
+    wrong = CliRunner().invoke(app, [*arguments, "--feedback", "f.jsonl", "--window", "often"])
+    assert wrong.exit_code == 2
+    assert "Invalid value for '--window'" in wrong.output

@@ -36,8 +36,11 @@ import typer
 from .errors import ProjectError, ProjectWarning
 
 if TYPE_CHECKING:
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
+{%- if cookiecutter.experiment_tracking == "mlflow" or cookiecutter.serving == "fastapi" %}
     from .config import Config
+{%- endif %}
+{%- if cookiecutter.serving == "fastapi" %}
+    from .outcomes import LivePerformance
 {%- endif %}
     from .tuning import SharedStudy
 
@@ -642,6 +645,20 @@ def monitor_command(
     allow_external_model: ExternalModelOption = False,
     skip_invalid: SkipInvalidOption = False,
     batch_rows: BatchRowsOption = None,
+{%- if cookiecutter.serving == "fastapi" %}
+    feedback: Annotated[
+        Path | None,
+        typer.Option(help="The API's feedback log: score each model live.", dir_okay=False),
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option(
+            metavar="<span>",
+            help="Time window of the --feedback scores; default: 1D.",
+            show_default=False,
+        ),
+    ] = "1D",
+{%- endif %}
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
 ) -> None:
@@ -669,6 +686,11 @@ def monitor_command(
             _open_tracking_store(settings)
 {%- endif %}
 
+{%- if cookiecutter.serving == "fastapi" %}
+    live = None
+    if feedback is not None:
+        live = _live_performance(settings, current, feedback, window, output_dir)
+{%- endif %}
     with skipping_named():
         report = monitor(
             settings,
@@ -691,6 +713,39 @@ def monitor_command(
         )
     else:
         typer.echo(f"no drift ({report.drifted_share:.0%} of features drifted); report: {where}")
+{%- if cookiecutter.serving == "fastapi" %}
+    if live is not None and live.failures:
+        from .errors import CheckFailedError
+
+        raise CheckFailedError("the champion misses the quality gate on live traffic")
+
+
+def _live_performance(
+    settings: Config, prediction_log: Path, feedback: Path, window: str, output_dir: Path
+) -> LivePerformance:
+    """Score each model on the outcomes in ``feedback``; write and print what was found."""
+    import dataclasses
+
+    import pandas as pd
+
+    from .artifacts import write_json
+    from .outcomes import LIVE_FILE, live_performance
+
+    try:
+        pd.tseries.frequencies.to_offset(window)
+    except ValueError:
+        raise typer.BadParameter(
+            "a time span such as 1D, 12h or 30min", param_hint="'--window'"
+        ) from None
+    if prediction_log.suffix != ".jsonl":
+        raise typer.BadParameter(
+            "joins the API's prediction log: give it as --input", param_hint="'--feedback'"
+        )
+    live = live_performance(settings, prediction_log, feedback, window)
+    write_json(output_dir / LIVE_FILE, dataclasses.asdict(live))
+    typer.echo(f"{live.summary()}; report: {output_dir / LIVE_FILE}")
+    return live
+{%- endif %}
 
 
 @command
