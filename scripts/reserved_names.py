@@ -13,6 +13,7 @@ it fails the template's CI until this script is run again. Needs uv.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
@@ -84,6 +85,10 @@ def interpreters() -> list[Path]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n", 1)[0], epilog=__doc__.split("\n\n", 2)[2]
+    )
+    parser.parse_args()  # no options: --help says what running it does, and does nothing
     names: set[str] = set()
     pythons = interpreters()
     parts = optional_parts()

@@ -13,12 +13,13 @@ import subprocess
 import sys
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
 import repo_review.processor
 import yaml
-from conftest import Bake
+from conftest import Bake, run
 from markdown_it import MarkdownIt
 from matrix import (
     FULL_TIER,
@@ -322,6 +323,17 @@ def cookiecutter_cli(
     shutil.rmtree(scratch)  # Jinja's bytecode cache stays behind, on purpose
     assert hook_copies == [], "the rendered hooks, answers and all, are removed"
     return result
+
+
+def test_a_package_name_of_its_own_builds_into_the_wheel(bake: Bake, tmp_path: Path) -> None:
+    """The import name need not be the distribution's: the wheel still holds the package."""
+    root = bake(project_slug="churn-model", package_name="churnpkg", git_init="no")
+    run(["uv", "build", "--wheel", "--out-dir", str(tmp_path / "dist")], root)
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as built:
+        names = built.namelist()
+    assert "churnpkg/cli.py" in names
+    assert wheel.name.startswith("churn_model-")
 
 
 def test_awkward_free_text_bakes_verbatim(bake: Bake) -> None:

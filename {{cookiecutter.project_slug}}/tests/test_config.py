@@ -159,3 +159,20 @@ def test_numeric_category_codes_need_no_quotes(tmp_path: Path, base_config: Conf
     segment = load_config(path).data.features[-1]
     assert isinstance(segment, CategoricalColumn)
     assert segment.allowed == ["1", "2", "True"]
+
+
+@pytest.mark.parametrize(
+    ("dimension", "message"),
+    [
+        ({"type": "float", "low": 0, "high": 1, "log": True}, "needs 'low' > 0"),
+        ({"type": "int", "low": 0.5, "high": 10}, "whole numbers"),
+        ({"type": "float", "low": 2, "high": 1}, "needs 'low' < 'high'"),
+    ],
+    ids=["log from zero", "int from a fraction", "reversed"],
+)
+def test_a_search_range_optuna_would_refuse_is_a_config_error(
+    tmp_path: Path, base_config: Config, dimension: dict[str, object], message: str
+) -> None:
+    tuning = base_config.tuning.model_dump(mode="json") | {"space": {"C": dimension}}
+    with pytest.raises(ConfigError, match=rf"tuning\.space\.C.*{re.escape(message)}"):
+        load_config(write_config(tmp_path, base_config, tuning=tuning))

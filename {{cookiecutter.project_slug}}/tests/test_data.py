@@ -233,3 +233,13 @@ def test_a_word_that_is_not_yes_or_no_and_a_date_in_another_format_are_named() -
         "joined: '2024-01-31' is not a date in the format %d/%m/%Y",
     ]
     assert rejected["member"].tolist() == ["maybe", "2", "no"], "rejected rows as they were read"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_of_other_columns_says_so_not_that_it_is_empty(
+    config: Config, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"other{suffix}"
+    write_table(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), path)
+    with pytest.raises(DataError, match=r"none of the columns the config names .* 'a', 'b'"):
+        load_dataset(config.data, path)

@@ -113,6 +113,12 @@ def test_too_few_rows_are_not_judged(config: Config, sample: pd.DataFrame, tmp_p
     page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
     assert "not enough data to judge" in page
 
+    few_rows = current.rename(tmp_path / "few.csv")
+    small = monitor(
+        config, shifted_file(config, sample, tmp_path), tmp_path / "small", reference_path=few_rows
+    )
+    assert (small.status, small.alert, small.reference_rows) == ("insufficient_data", False, few)
+
 
 def test_a_model_named_for_scoring_must_be_there(
     config: Config, sample: pd.DataFrame, tmp_path: Path

@@ -256,12 +256,14 @@ def test_csv_output_never_hands_a_spreadsheet_a_formula(
     )
     notes = [
         '=HYPERLINK("http://example.com","x")',
-        "+1",
-        "-2",
+        "-2+3",
+        "+A1",
         "@SUM(A1)",
         "\r@SUM(1+1)",
         "C1\r=2+5",
         "plain",
+        "-2",
+        "+1.5e3",
     ]
     rows = sample.drop(columns=config.data.target.name).head(len(notes))
     source = tmp_path / "in.csv"

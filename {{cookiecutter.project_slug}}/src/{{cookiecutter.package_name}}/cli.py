@@ -707,8 +707,10 @@ def monitor_command(
         typer.echo(f"set aside {rejected} in {output_dir / REJECTED_FILE}")
     where = output_dir / "drift.html"
     if report.status == INSUFFICIENT_DATA:
+        rows = min(report.current_rows, report.reference_rows)
+        which = "current" if rows == report.current_rows else "reference"
         typer.echo(
-            f"not enough data to judge drift: {report.current_rows} rows, fewer than "
+            f"not enough data to judge drift: {rows} {which} rows, fewer than "
             f"monitoring.min_rows ({settings.monitoring.min_rows}); report: {where}"
         )
     else:
@@ -856,7 +858,10 @@ def _shared_study(
 
 @command
 def promote_command(
-    version: Annotated[str, typer.Argument(help="Registered model version to consider.")],
+    version: Annotated[
+        int,
+        typer.Argument(min=1, metavar="VERSION", help="Registered model version to consider."),
+    ],
     config: ConfigOption = DEFAULT_CONFIG,
     verbose: VerboseOption = False,
 ) -> None:
@@ -876,7 +881,7 @@ def promote_command(
 
         _open_tracking_store(settings)
 
-    typer.echo(promote(settings, version, HeldOut.of_configured_data(settings)).describe())
+    typer.echo(promote(settings, str(version), HeldOut.of_configured_data(settings)).describe())
 
 
 @command

@@ -241,6 +241,10 @@ class SearchDimension(Section):
                 raise ValueError("a categorical dimension needs 'choices'")
         elif self.low is None or self.high is None or self.low >= self.high:
             raise ValueError(f"a {self.type} dimension needs 'low' < 'high'")
+        elif self.log and self.low <= 0:
+            raise ValueError("a dimension searched on a log scale ('log: true') needs 'low' > 0")
+        elif self.type == "int" and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError("an int dimension needs whole numbers for 'low' and 'high'")
         return self
 
 

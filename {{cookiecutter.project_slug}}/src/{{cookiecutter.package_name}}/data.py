@@ -99,6 +99,12 @@ def read_table(
         frame = reader(path, columns, text)
     except READ_ERRORS as error:
         raise _unreadable(path, error) from None
+    if columns is not None and frame.columns.empty:  # rows or not, nothing to say of them
+        found = _file_columns(path, frame)
+        shown = ", ".join(map(repr, found[:8])) + (", ..." if len(found) > 8 else "")
+        raise DataError(
+            f"{path}: none of the columns the config names is in the file (it has {shown})"
+        )
     if frame.empty:
         raise DataError(f"{path}: data file has no rows")
     frame.attrs[FILE_COLUMNS] = _file_columns(path, frame)
@@ -305,8 +311,10 @@ class TableWriter:
             self.discard()
 
 
-# What a spreadsheet reads as the start of a formula when a cell begins with it.
+# What a spreadsheet reads as the start of a formula when a cell begins with it, unless
+# the cell is a plain number such as "-5" (a spreadsheet reads that as the number).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +322,8 @@ def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
     Predictions written as CSV are opened in spreadsheets; a cell such as
     ``=HYPERLINK(...)`` copied from the input would run there. A leading ``'`` makes it
-    text, as spreadsheets themselves do. Numbers, and Parquet output, are left as they are.
+    text, as spreadsheets themselves do. Numbers, also those held as text ("-5"), and
+    Parquet output are left as they are.
     """
     quoted = frame.copy()
     for name in quoted.columns:
@@ -322,7 +331,8 @@ def without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             continue
         text = column.astype("string")
-        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        formula = text.str.startswith(FORMULA_STARTS) & ~text.str.fullmatch(PLAIN_NUMBER)
+        risky = formula.fillna(False).astype(bool)
         if risky.any():
             quoted[name] = column.astype(object).where(~risky, "'" + text)
     return quoted

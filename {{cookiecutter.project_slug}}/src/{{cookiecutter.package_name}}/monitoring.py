@@ -102,7 +102,7 @@ def feature_drift(reference: FeatureProfile, current: FeatureProfile) -> tuple[f
 def drift_report(
     reference: DataProfile, current: DataProfile, config: Config, described: str
 ) -> DriftReport:
-    if current.rows < config.monitoring.min_rows:
+    if min(current.rows, reference.rows) < config.monitoring.min_rows:
         return DriftReport(
             [], 0.0, False, reference.rows, current.rows, INSUFFICIENT_DATA, described
         )

@@ -118,20 +118,22 @@ def load_version(config: Config, version: str) -> SavedModel:
 def load_registered(config: Config, uri: str) -> SavedModel:
     """Load ``models:/<name>@<alias>`` or ``models:/<name>/<version>``."""
     reference = uri.removeprefix("models:/")
+    by_alias = "@" in reference
+    name, _, version_or_alias = reference.partition("@" if by_alias else "/")
+    if name != config.tracking.registered_model:
+        raise ModelNotFoundError(
+            f"{uri}: this project registers {config.tracking.registered_model!r}"
+        )
+    if not by_alias:
+        return load_version(config, version_or_alias)
     with session(config) as client:
-        if "@" in reference:
-            name, alias = reference.split("@", 1)
-            try:
-                version = client.get_model_version_by_alias(name, alias).version
-            except MlflowException:
-                raise ModelNotFoundError(f"{uri}: no model version has alias {alias!r}") from None
-        else:
-            name, _, version = reference.partition("/")
-        if name != config.tracking.registered_model:
+        try:
+            version = client.get_model_version_by_alias(name, version_or_alias).version
+        except MlflowException:
             raise ModelNotFoundError(
-                f"{uri}: this project registers {config.tracking.registered_model!r}"
-            )
-        return load_version(config, version)
+                f"{uri}: no model version has alias {version_or_alias!r}"
+            ) from None
+    return load_version(config, version)
 
 
 def _champion(client: MlflowClient, name: str) -> str | None:
