@@ -111,6 +111,7 @@ DEFAULT_BAKE_FILES = {
     "src/{package}/api.py",
     "src/{package}/api_guards.py",
     "src/{package}/api_models.py",
+    "src/{package}/experiment_report.py",
     "src/{package}/experiments.py",
     "src/{package}/mlflow_store.py",
     "src/{package}/outcomes.py",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+{% set api = cookiecutter.serving == "fastapi" -%}
+{% if api -%}
+import contextlib
+{% endif -%}
 import functools
-from collections.abc import Callable{{ ", Iterator" if cookiecutter.experiment_tracking == "mlflow" }}
+from collections.abc import Callable{{ ", Iterator" if cookiecutter.experiment_tracking == "mlflow" or api }}
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING{{ ", Any" if api }}
 
 import pytest
 
@@ -17,6 +21,9 @@ from {{ cookiecutter.package_name }}.config import (
 )
 
 if TYPE_CHECKING:  # the ML libraries load on first use: pytest-xdist's controller never needs them
+{%- if cookiecutter.serving == "fastapi" %}
+    import httpx2
+{%- endif %}
     import pandas as pd
 
     from {{ cookiecutter.package_name }}.artifacts import TrainingRun
@@ -110,3 +117,45 @@ def trained(
 
     config = isolated(base_config, tmp_path_factory.mktemp("trained"))
     return config, train(config)
+{%- if cookiecutter.serving == "fastapi" %}
+
+
+@pytest.fixture(scope="session")
+def running() -> Callable[..., contextlib.AbstractContextManager[httpx2.Client]]:
+    """Starts the API behind a real server for the length of a ``with`` block."""
+    return serving_over_http
+
+
+@contextlib.contextmanager
+def serving_over_http(config: Config, **options: Any) -> Iterator[httpx2.Client]:
+    """The API for ``config`` (``create_app``'s ``options`` too) behind a real uvicorn
+    server, in a thread of this process, and a client of it.
+
+    Real HTTP on a socket bound before the server starts (no port to race for), without
+    the seconds a server process of its own spends importing its libraries.
+    """
+    import threading
+    import time
+
+    import httpx2
+    import uvicorn
+
+    from {{ cookiecutter.package_name }}.api import create_app, listening_socket
+
+    listening = listening_socket("127.0.0.1", 0)
+    port = listening.getsockname()[1]
+    app = create_app(config, **options)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "the server stopped while starting"
+            time.sleep(0.01)
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
+{%- endif %}

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -71,32 +70,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextlib.contextmanager
-def running(config: Config) -> Iterator[httpx2.Client]:
-    """The API for ``config`` behind a real uvicorn server, in a thread of this process.
-
-    Real HTTP on a socket bound before the server starts (no port to race for), without
-    the seconds a server process of its own spends importing its libraries.
-    """
-    import uvicorn
-
-    listening = listening_socket("127.0.0.1", 0)
-    port = listening.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            assert thread.is_alive(), "the server stopped while starting"
-            time.sleep(0.01)
-        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listening.close()
-
-
+Running = Callable[..., AbstractContextManager[httpx2.Client]]  # the ``running`` fixture
 API_KEY = "test-key-" + "0" * 24
 
 
@@ -210,7 +184,7 @@ def test_every_prediction_is_logged(
 
 
 def test_feedback_is_checked_and_recorded_once(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     config = with_logs(served, tmp_path)
     wrong = "not-a-class" if config.task.has_classes else "not a number"
@@ -475,7 +449,7 @@ def test_hostile_feedback_gets_4xx(
     "ignore::{{ cookiecutter.package_name }}.errors.ProjectWarning",  # a restart warns again
 )
 def test_a_torn_log_line_is_skipped_and_never_glued(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     """A crash cut the last line short: the server still starts, serves and takes feedback,
     and monitor reads the log, warning about the one line it skips."""
@@ -513,7 +487,7 @@ def records_target(sample: pd.DataFrame, config: Config) -> bool | float | str:
 
 
 def test_logs_rotate_and_monitor_reads_across(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     from {{ cookiecutter.package_name }}.data import read_table
     from {{ cookiecutter.package_name }}.json_lines import rotated_files
@@ -533,7 +507,7 @@ def test_logs_rotate_and_monitor_reads_across(
 
 
 def test_unwritable_logs_are_a_503_that_says_why(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     (tmp_path / "logs").write_text("a file where the log folder should be", encoding="utf-8")
     config = with_logs(served, tmp_path / "logs")
@@ -546,7 +520,7 @@ def test_unwritable_logs_are_a_503_that_says_why(
 
 
 def test_an_unloadable_model_is_a_503_that_says_why(
-    trained: tuple[Config, TrainingRun], tmp_path: Path
+    trained: tuple[Config, TrainingRun], tmp_path: Path, running: Running
 ) -> None:
     import shutil
 
@@ -582,7 +556,7 @@ def test_unknown_top_level_fields_are_refused(
 
 
 def test_a_log_that_cannot_be_written_any_more_is_a_503(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     """Predictions that cannot be logged are not served: 503 with the reason, not a 500."""
     config = with_logs(served, tmp_path)
@@ -601,7 +575,7 @@ def test_a_log_that_cannot_be_written_any_more_is_a_503(
     "ignore::{{ cookiecutter.package_name }}.errors.ProjectWarning",  # for the lines skipped
 )
 def test_hand_edited_log_lines_never_stop_the_server(
-    served: Config, sample: pd.DataFrame, tmp_path: Path
+    served: Config, sample: pd.DataFrame, tmp_path: Path, running: Running
 ) -> None:
     config = with_logs(served, tmp_path)
     config.serving.prediction_log.write_text("[" * 100_000 + "\n", encoding="utf-8")
@@ -617,7 +591,7 @@ def test_hand_edited_log_lines_never_stop_the_server(
 
 
 def test_a_model_trained_on_other_features_is_a_503_that_says_why(
-    served: Config, tmp_path: Path
+    served: Config, tmp_path: Path, running: Running
 ) -> None:
     fewer = served.data.model_copy(update={"features": served.data.features[:-1]})
     config = with_logs(served, tmp_path).model_copy(update={"data": fewer})

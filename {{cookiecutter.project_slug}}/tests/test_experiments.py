@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -18,6 +21,7 @@ from {{ cookiecutter.package_name }}.api import create_app
 from {{ cookiecutter.package_name }}.artifacts import (
     TrainingRun,
     load_run,
+    mark_latest,
 )
 from {{ cookiecutter.package_name }}.cli import app
 from {{ cookiecutter.package_name }}.config import (
@@ -293,3 +297,94 @@ def test_a_champion_below_the_gate_on_live_traffic_exits_3(
     wrong = CliRunner().invoke(app, [*arguments, "--feedback", "f.jsonl", "--window", "often"])
     assert wrong.exit_code == 2
     assert "Invalid value for '--window'" in wrong.output
+
+
+Running = Callable[..., AbstractContextManager[httpx2.Client]]  # the ``running`` fixture
+
+
+@pytest.fixture
+def rivals(isolated_in: Callable[[Path], Config], tmp_path: Path) -> tuple[Config, str, str]:
+    """A project with two runs, the first of them the latest: champion and challenger,
+    and the logs of an experiment between them."""
+    config = with_experiment(isolated_in(tmp_path), tmp_path)
+    champion = train(config).run_id
+    challenger = train(config.model_copy(update={"seed": 7})).run_id
+    mark_latest(config.paths.models, champion)
+    return config, champion, challenger
+
+
+def run_experiment(
+    running: Running,
+    config: Config,
+    challenger: str,
+    sample: pd.DataFrame,
+    right: dict[str, float],
+) -> None:
+    """Serve 600 records over HTTP, A/B half and half, then report an outcome for each:
+    for classification the prediction with chance ``right[arm]``, another class
+    otherwise; for regression the prediction plus noise whose spread grows as ``right``
+    falls. Seeded, so a run gives the same verdict every time."""
+    random = np.random.default_rng(0)
+    records = keyed_records(sample, config, 600)
+    arms: dict[str, int] = {}
+    with running(config, challenger=challenger, mode=AB, share=0.5) as client:
+        for start in range(0, len(records), 20):
+            body = client.post("/predict", json={"records": records[start : start + 20]}).json()
+            for index, answer in enumerate(body["predictions"]):
+                arm = CHALLENGER if answer["model_version"] == challenger else CHAMPION
+                arms[arm] = arms.get(arm, 0) + 1
+                predicted = answer["prediction"]
+                if config.task.has_classes:
+                    others = [c for c in answer["probabilities"] if c != str(predicted)]
+                    actual = predicted if random.random() < right[arm] else others[0]
+                else:
+                    actual = predicted + random.normal(0, 100 * (1 - right[arm]))
+                feedback = {"request_id": body["request_id"], "index": index, "actual": actual}
+                assert client.post("/feedback", json=feedback).status_code == 201
+    assert min(arms.values()) > 250, arms
+
+
+def experiment_report_command(config: Config, *extra: str) -> Any:
+    path = config.paths.models.parent / "config.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")), encoding="utf-8")
+    output = config.paths.models.parent / "experiment"
+    result = CliRunner().invoke(
+        app, ["experiment-report", "-c", str(path), "-d", str(output), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output, json.loads((output / "report.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("right", "winner"),
+    [
+        ({CHAMPION: 0.7, CHALLENGER: 0.9}, CHALLENGER),
+        ({CHAMPION: 0.8, CHALLENGER: 0.8}, "undecided"),
+    ],
+    ids=["challenger truly better", "equal"],
+)
+def test_the_report_finds_the_better_model_and_promotes_only_a_winner(
+    rivals: tuple[Config, str, str],
+    running: Running,
+    sample: pd.DataFrame,
+    right: dict[str, float],
+    winner: str,
+) -> None:
+    """The whole loop over HTTP: two models, synthetic outcomes, the verdict, promotion."""
+    config, champion, challenger = rivals
+    run_experiment(running, config, challenger, sample, right)
+
+    output, report = experiment_report_command(config, "--promote")
+
+    assert report["winner"] == winner, report["reason"]
+    assert report["champion"]["model_version"] == champion
+    assert report["champion"]["labelled"] + report["challenger"]["labelled"] == 600
+    decided = winner == CHALLENGER
+    assert (report["p_value"] < config.serving.experiment.significance) == decided
+    low, high = report["difference_interval"]
+    on_its_side = low > 0 if config.task.online_metric.higher_is_better else high < 0
+    assert on_its_side == decided, "a winner's whole interval is on its side"
+    assert report["still_needed_per_arm"] >= 0
+    assert (f"promoted: run {challenger}" in output) == decided
+    assert load_run(config.paths.models).version == (challenger if decided else champion)
+    assert (config.paths.models.parent / "experiment" / "report.html").is_file()

@@ -304,7 +304,7 @@ def validate_command(
     ] = True,
     verbose: VerboseOption = False,
 ) -> None:
-    """Check a data file against the schema and what train needs.
+    """Check a data file against the schema and train's needs.
 
     Labelled data gets every check train makes, and a warning for a feature that looks
     like an ID, holds dates or alone gives the target away.
@@ -662,7 +662,7 @@ def monitor_command(
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
 ) -> None:
-    """Check recent data for drift from the model's training data.
+    """Check recent data for drift from the training data.
 
     The file is read a batch at a time, so its length does not matter; the training
     data is not read either: its profile was saved with the model. Exits 3 when
@@ -747,6 +747,70 @@ def _live_performance(
     write_json(output_dir / LIVE_FILE, dataclasses.asdict(live))
     typer.echo(f"{live.summary()}; report: {output_dir / LIVE_FILE}")
     return live
+
+
+@command
+def experiment_report_command(
+    input_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="The API's prediction log; default: the config's.",
+            dir_okay=False,
+        ),
+    ] = None,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(help="The API's feedback log; default: the config's.", dir_okay=False),
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            "-d",
+            help="Report folder; default: reports/experiment.",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = Path("reports/experiment"),
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make the challenger champion if it won.")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Compare challenger and champion on live traffic.
+
+    Joins the prediction and feedback logs of serve --challenger and compares the two
+    arms by the task's online metric, with confidence intervals and a significance test.
+    Writes report.json and report.html; --promote hands over only to a winner.
+
+    \b
+    Example: {{ cookiecutter.project_slug }} experiment-report --promote
+    Exit codes: 0 reported (any verdict), 1 bad config or logs, 2 bad usage.
+    """
+    from .config import load_config
+
+    settings = load_config(config)
+    with loading_libraries():
+        from .artifacts import atomic_write_text, write_json
+        from .experiment_report import experiment_report, promote_winner, render_html
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+        if promote and settings.tracking.enabled:
+            _open_tracking_store(settings)
+{%- endif %}
+
+    serving = settings.serving
+    report = experiment_report(
+        settings, input_path or serving.prediction_log, feedback or serving.feedback_log
+    )
+    write_json(output_dir / "report.json", report.to_dict())
+    atomic_write_text(output_dir / "report.html", render_html(report))
+    typer.echo(f"winner: {report.winner} ({report.reason}); report: {output_dir / 'report.html'}")
+    if promote:
+        typer.echo(promote_winner(settings, report))
 {%- endif %}
 
 

@@ -329,6 +329,12 @@ class ExperimentConfig(Section):
 
     key: str | None = None
     challenger_share: float = Field(default=0.1, gt=0, lt=1)  # of records, in A/B mode
+    # How experiment-report decides: a difference is real below this p-value, and the
+    # smallest one worth finding (relative to the champion's figure) sets the sample
+    # size it says is still needed, at this power.
+    significance: float = Field(default=0.05, gt=0, lt=1)
+    power: float = Field(default=0.8, gt=0, lt=1)
+    min_relative_effect: float = Field(default=0.05, gt=0)
 
 
 class ServingConfig(Section):

@@ -301,6 +301,23 @@ def promote(
         return Promotion(version, promoted, rule.metric, challenger_score, champion, champion_score)
 
 
+def crown(config: Config, run_id: str, reason: str) -> str:
+    """Give the champion alias to the version the project's run ``run_id`` registered,
+    with ``reason`` kept on the version; return the version."""
+    with session(config) as client:
+        name = config.tracking.registered_model
+        found = client.search_model_versions(f"name = '{name}' and tags.run_id = '{run_id}'")
+        if not found:
+            raise ModelNotFoundError(f"no version of {name!r} was registered by run {run_id}")
+        version = str(found[0].version)
+        with promotion_lock(client, name):
+            if _champion(client, name) != version:
+                _crown(client, name, version, _history(client, name))
+        client.set_model_version_tag(name, version, "promotion", "champion")
+        client.set_model_version_tag(name, version, "promotion_reason", reason)
+        return version
+
+
 def rollback(config: Config) -> str:
     """Give the champion alias back to the previous champion; return its version."""
     with session(config) as client:

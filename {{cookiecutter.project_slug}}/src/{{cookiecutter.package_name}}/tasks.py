@@ -42,6 +42,16 @@ class CrossValidationMetric:
 
 
 @dataclass(frozen=True)
+class OnlineMetric:
+    """What an online experiment compares between two models: the mean of one value per
+    labelled record (right or wrong, an absolute error), which a test can take apart."""
+
+    name: str
+    higher_is_better: bool
+    proportion: bool  # every value is 0 or 1
+
+
+@dataclass(frozen=True)
 class Predictions:
     """What the model says about each row, as arrays in row order."""
 
@@ -77,6 +87,8 @@ class Task(ABC):
     # What ``init-config`` writes when a table calls for this task: the estimator, its
     # parameters, the tuning space and the registry's promotion metric.
     default_model: ClassVar[dict[str, Any]]
+    # What ``experiment-report`` compares champion and challenger by.
+    online_metric: ClassVar[OnlineMetric]
 
     def __str__(self) -> str:
         return self.name
@@ -114,6 +126,11 @@ class Task(ABC):
         values are ``target``."""
 
     @abstractmethod
+    def outcome_values(self, predicted: pd.Series, actual: pd.Series) -> np.ndarray:
+        """One value per record for ``online_metric``, from what was predicted and what
+        happened, as the prediction and feedback logs hold them."""
+
+    @abstractmethod
     def predict(self, model: Any, features: pd.DataFrame) -> Predictions:
         """The model's answer for each row, transforming the rows once."""
 
@@ -145,6 +162,7 @@ class Classification(Task):
         "log_loss": False,
     }
     cross_validation = CrossValidationMetric("roc_auc_ovr", "roc_auc", higher_is_better=True)
+    online_metric = OnlineMetric("accuracy", higher_is_better=True, proportion=True)
     target_types = ("boolean", "categorical")
     has_classes = True
     default_model: ClassVar[dict[str, Any]] = {
@@ -173,6 +191,12 @@ class Classification(Task):
 
     def stratify_by(self, target: pd.Series) -> pd.Series | None:
         return target
+
+    def outcome_values(self, predicted: pd.Series, actual: pd.Series) -> np.ndarray:
+        """1 for a record predicted right, 0 otherwise (labels compared as text)."""
+        import numpy as np
+
+        return np.asarray(predicted.astype(str).to_numpy() == actual.astype(str).to_numpy(), float)
 
     def scores_of(
         self, model: Any, predictions: Predictions, target: pd.Series
@@ -257,6 +281,7 @@ class Regression(Task):
     cross_validation = CrossValidationMetric(
         "neg_root_mean_squared_error", "rmse", higher_is_better=False
     )
+    online_metric = OnlineMetric("mae", higher_is_better=False, proportion=False)
     target_types = ("numeric",)
     default_model: ClassVar[dict[str, Any]] = {
         "estimator": "sklearn.linear_model.Ridge",
@@ -280,6 +305,12 @@ class Regression(Task):
 
     def predict(self, model: Any, features: pd.DataFrame) -> Predictions:
         return Predictions(model.predict(features), None, [])
+
+    def outcome_values(self, predicted: pd.Series, actual: pd.Series) -> np.ndarray:
+        """Each record's absolute error."""
+        import numpy as np
+
+        return np.asarray(np.abs(predicted.to_numpy(float) - actual.to_numpy(float)), float)
 
     def comparable(self, model: Any) -> Callable[[Any], np.ndarray]:
         import numpy as np
