@@ -1,11 +1,12 @@
 """The measuring side of ``bench_api.py``: runs inside a baked project's own environment.
 
-    python api_latency_client.py <package> <server url> <requests> <clients>
+    python api_latency_client.py <package> <server url> <requests> <clients> [one]
 
 For one record and for batches of 100, times ``/predict`` in-process (the request model
 parsing the JSON body, the handler's work, the response serialized: everything but
 HTTP) and over HTTP against the running server, then the server's throughput with
-several concurrent clients. Prints the figures as JSON.
+several concurrent clients. With ``one``, only one-record requests over HTTP. Prints
+the figures as JSON.
 """
 
 from __future__ import annotations
@@ -67,22 +68,41 @@ def client_session(url: str, body: bytes, count: int) -> None:
         connection.close()
 
 
+def body_of(sample: pd.DataFrame, size: int) -> str:
+    """A /predict body of the first ``size`` rows of the sample."""
+    return json.dumps({"records": json.loads(sample.head(size).to_json(orient="records"))})
+
+
+def http_only(url: str, body: str, requests: int) -> None:
+    """Print the p50 and p99 of ``requests`` sequential posts of ``body`` over HTTP."""
+    connection = connect(url)
+    try:
+        remote = timed(functools.partial(post, connection, body.encode()), requests)
+    finally:
+        connection.close()
+    print(json.dumps({"http_p50": statistics.median(remote), "http_p99": percentile(remote, 0.99)}))
+
+
 def main() -> None:
     package, url, requests, clients = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    api = importlib.import_module(f"{package}.api")
     config = importlib.import_module(f"{package}.config").load_config()
+    sample = pd.read_csv(config.data.path)[config.data.feature_names]
+    if sys.argv[5:] == ["one"]:
+        http_only(url, body_of(sample, 1), requests)
+        return
+    api = importlib.import_module(f"{package}.api")
     service = api.PredictionService(config, None)
     service.load()
     request_model = api.request_model(config)
-    sample = pd.read_csv(config.data.path)[config.data.feature_names]
 
     def in_process(body: str) -> str:
         request = request_model.model_validate_json(body)
-        return str(service.predict(request.records).model_dump_json())
+        response, _ = service.predict(request.records)
+        return str(response.model_dump_json())
 
     figures = []
     for size in SIZES:
-        body = json.dumps({"records": json.loads(sample.head(size).to_json(orient="records"))})
+        body = body_of(sample, size)
         local = timed(functools.partial(in_process, body), requests)
         connection = connect(url)
         try:

@@ -164,21 +164,27 @@ def test_ab_splits_by_entity_and_each_arm_answers_with_its_own_model(
 def test_shadow_answers_with_the_champion_and_logs_the_challenger_unseen(
     arena: Arena, sample: pd.DataFrame
 ) -> None:
+    """The challenger predicts in batches after the responses, and at shutdown the rest."""
     config, champion, challenger = arena.config, arena.champion, arena.challenger
+    sent = keyed_records(sample, config, 100)
     for client in arena.serve("shadow"):
-        body = client.post("/predict", json={"records": keyed_records(sample, config, 40)}).json()
+        first = client.post("/predict", json={"records": sent[:30]}).json()
+        assert not [e for e in arena.logged() if e.get("shadow")], "a batch is not full yet"
+        client.post("/predict", json={"records": sent[30:70]})
+        assert len([e for e in arena.logged() if e.get("shadow")]) == 70, "70 of 64 or more"
+        client.post("/predict", json={"records": sent[70:]})
         assert client.get("/metadata").json()["experiment"]["challenger_share"] is None
 
-    assert {p["model_version"] for p in body["predictions"]} == {champion.run_id}
+    assert {p["model_version"] for p in first["predictions"]} == {champion.run_id}
     entries = arena.logged()
     served = [e for e in entries if not e.get("shadow")]
     shadowed = [e for e in entries if e.get("shadow")]
-    assert [e["index"] for e in shadowed] == list(range(40))
+    assert [e["index"] for e in shadowed] == [*range(30), *range(40), *range(30)]
     assert {(e["arm"], e["model_version"]) for e in shadowed} == {(CHALLENGER, challenger.run_id)}
     assert [e["assignment_key"] for e in shadowed] == [e["assignment_key"] for e in served]
     assert "inputs" not in shadowed[0], "the champion's entry holds the record once"
     rows = read_json_lines(arena.logs / "predictions.jsonl")
-    assert len(rows) == 40, "monitor reads the traffic, not the shadow's copies"
+    assert len(rows) == 100, "monitor reads the traffic, not the shadow's copies"
 
 
 def test_records_without_a_key_are_assigned_one_by_one() -> None:

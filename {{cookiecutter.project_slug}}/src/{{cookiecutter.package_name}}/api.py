@@ -7,13 +7,14 @@ JSON-lines log that ``monitor`` reads, and ``/feedback`` records the true outcom
 one predicted record, once.
 """
 
+import functools
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,6 +95,7 @@ class PredictionService:
         self.allow_external_model = allow_external_model
         self.saved: SavedModel | None = None
         self.challenger: SavedModel | None = None
+        self.shadow: ShadowQueue | None = None
         self.unavailable = NO_MODEL
         plan = config.serving.experiment
         self.experiment = Experiment(
@@ -119,6 +121,8 @@ class PredictionService:
                 self.challenger = load_for_inference(
                     self.config, self.challenger_reference, allow_external=self.allow_external_model
                 )
+                if self.experiment.mode == SHADOW:
+                    self.shadow = ShadowQueue(self, self.challenger)
         except ProjectError as error:
             self.saved, self.unavailable = None, str(error)
         for log in (self.predictions_log, self.feedback_log):
@@ -146,11 +150,13 @@ class PredictionService:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, self.unavailable)
         return self.saved
 
-    def predict(self, records: list[BaseModel]) -> tuple[PredictionResponse, "Shadow | None"]:
+    def predict(
+        self, records: list[BaseModel]
+    ) -> tuple[PredictionResponse, Callable[[], None] | None]:
         """Predict ``records``, log every one of them, and name the model versions.
 
-        In shadow mode the second value is the challenger's work on the same records,
-        to run once the response has gone (``Shadow``); otherwise it is None.
+        In shadow mode the second value queues the records for the challenger, to be
+        called once the response has gone (``ShadowQueue``); otherwise it is None.
         """
         champion = self.require()
         started = time.perf_counter()
@@ -188,10 +194,12 @@ class PredictionService:
         response = PredictionResponse(
             request_id=request_id, model_version=champion.version, predictions=answers
         )
-        shadow = None
-        if self.challenger is not None and self.experiment.mode == SHADOW:
-            shadow = Shadow(self, self.challenger, features, request_id, assignments)
-        return response, shadow
+        later = None
+        if self.shadow is not None:
+            later = functools.partial(
+                self.shadow.add, ShadowWork(features, request_id, assignments)
+            )
+        return response, later
 
     def _answer(
         self, champion: SavedModel, features: pd.DataFrame, assignments: list[Assignment]
@@ -269,44 +277,79 @@ def answers_of(config: Config, saved: SavedModel, features: pd.DataFrame) -> lis
     ]
 
 
-@dataclass(frozen=True)
-class Shadow:
-    """The challenger's predictions for records the champion has answered, made and
-    logged once the response has gone. What fails here is logged as a warning: the
-    client has its answer, and the champion's entries are in the log already."""
+SHADOW_BATCH = 64  # records the shadow model predicts in one call
+SHADOW_WAIT_SECONDS = 5.0  # the longest a record waits for its batch while requests come
 
-    service: PredictionService
-    challenger: SavedModel
+
+@dataclass(frozen=True)
+class ShadowWork:
     features: pd.DataFrame
     request_id: str
     assignments: list[Assignment]
 
-    def __call__(self) -> None:
+
+class ShadowQueue:
+    """The challenger's predictions in shadow mode, made and logged off the request path.
+
+    Each response has gone before its records are queued here, and the challenger
+    predicts them in batches of ``SHADOW_BATCH`` records: one call's fixed cost, most of
+    the work for a few records, is spread over many requests instead of following each.
+    What is queued when the server stops is predicted then. A failure is logged as a
+    warning: the clients have their answers and the champion's entries are logged.
+    """
+
+    def __init__(self, service: PredictionService, challenger: SavedModel) -> None:
+        self.service = service
+        self.challenger = challenger
+        self._pending: list[ShadowWork] = []
+        self._since = time.monotonic()
+        self._lock = threading.Lock()
+
+    def add(self, work: ShadowWork) -> None:
+        with self._lock:
+            if not self._pending:
+                self._since = time.monotonic()
+            self._pending.append(work)
+            queued = sum(len(each.features) for each in self._pending)
+            waited = time.monotonic() - self._since
+            if queued < SHADOW_BATCH and waited < SHADOW_WAIT_SECONDS:
+                return
+            batch, self._pending = self._pending, []
+        self._predict(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self._predict(batch)
+
+    def _predict(self, batch: list[ShadowWork]) -> None:
         started = time.perf_counter()
         try:
-            answers = answers_of(self.service.config, self.challenger, self.features)
-            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            features = pd.concat([work.features for work in batch], ignore_index=True)
+            answers = iter(answers_of(self.service.config, self.challenger, features))
+            latency_ms = round((time.perf_counter() - started) * 1000 / len(features), 3)
             now = datetime.now(UTC).isoformat()
             self.service.predictions_log.append(
                 [
                     {
                         "time": now,
-                        "request_id": self.request_id,
+                        "request_id": work.request_id,
                         "index": index,
                         MODEL_VERSION: self.challenger.version,
                         "arm": CHALLENGER,
                         "assignment_key": assignment.key,
                         SHADOW_ENTRY: True,
-                        "latency_ms": latency_ms,
-                        "output": answer.model_dump(exclude={MODEL_VERSION}),
+                        "latency_ms": latency_ms,  # per record, predicted in a batch
+                        "output": next(answers).model_dump(exclude={MODEL_VERSION}),
                     }
-                    for index, (answer, assignment) in enumerate(
-                        zip(answers, self.assignments, strict=True)
-                    )
+                    for work in batch
+                    for index, assignment in enumerate(work.assignments)
                 ]
             )
         except Exception as error:
-            logger.warning("shadow prediction for request %s failed: %s", self.request_id, error)
+            requests = ", ".join(work.request_id for work in batch[:3])
+            logger.warning("shadow predictions for requests %s... failed: %s", requests, error)
 
 
 def create_app(
@@ -337,6 +380,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.load()
         yield
+        if service.shadow is not None:
+            service.shadow.flush()
 
     app = FastAPI(
         title={{ cookiecutter.project_name | python_string }},
