@@ -8,6 +8,8 @@ job may write, the usage errors.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,6 +211,25 @@ def test_without_pyspark_the_error_names_the_command_that_installs_it(
     result = runner.invoke(app, ["predict", "--engine", "spark", *arguments])
     assert result.exit_code == 1
     assert result.output == "error: --engine spark needs PySpark: run `uv sync --group spark`\n"
+
+
+@pytest.mark.spark
+def test_without_java_local_mode_says_what_it_needs(tmp_path: Path) -> None:
+    """In a process of its own: the tests below share a running session."""
+    source = tmp_path / "rows.parquet"
+    source.touch()
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "predict"]
+    done = subprocess.run(
+        [*command, "--engine", "spark", "-i", str(source), "-o", str(tmp_path / "out")],
+        env={**os.environ, "JAVA_HOME": str(tmp_path / "no-java")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: Spark did not start (")
+    assert "local mode needs Java 17 or newer" in line
 
 
 # Spark in local mode, started once for the tests below.

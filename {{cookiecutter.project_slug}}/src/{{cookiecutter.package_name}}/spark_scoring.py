@@ -77,11 +77,11 @@ def spark_session(*, verbose: bool = False) -> Iterator[SparkSession]:
 
     With ``SPARK_REMOTE`` set it is a Spark Connect session on that server; under
     ``spark-submit``, on Databricks or in a notebook, the one already running, on its
-    master. Those are not this command's to stop. Otherwise Spark starts here in local mode on every core
-    (``local[*]``, its default when no master is configured), its workers running this
-    environment's Python, and stops when the job is done. Unless ``verbose``, what the
-    Java side prints (its start-up lines, its log) goes nowhere: the exceptions that
-    matter reach Python anyway.
+    master. Those are not this command's to stop. Otherwise Spark starts here, in local
+    mode on every core (``local[*]``, its default when no master is configured), its
+    workers running this environment's Python, and stops when the job is done. Unless
+    ``verbose``, what the Java side prints (its start-up lines, its log) goes nowhere:
+    the exceptions that matter reach Python anyway.
     """
     require_pyspark()
     from pyspark.errors import PySparkException
@@ -98,7 +98,7 @@ def spark_session(*, verbose: bool = False) -> Iterator[SparkSession]:
             session = SparkSession.builder.getOrCreate()
     except PySparkException as error:
         raise ProjectError(
-            f"Spark did not start ({_first_line(error)}): local mode needs Java 17 or "
+            f"Spark did not start ({_first_line(error).rstrip('.')}): local mode needs Java 17 or "
             "newer, as `java` on the PATH or in JAVA_HOME; --verbose shows Spark's output"
         ) from None
     try:
