@@ -74,19 +74,31 @@ def commands_for(command: str, data: Path, work: Path, rows: int) -> dict[str, l
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(description: str, rows: list[int]) -> argparse.Namespace:
+    """The options of the batch-scoring benchmarks: a baked project, sizes, rounds."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--project", type=Path, help="an already baked project")
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=rows)
     parser.add_argument("--repeats", type=int, default=3)
-    arguments = parser.parse_args()
+    return parser.parse_args()
+
+
+def trained_project(project: Path | None, work: Path) -> Path:
+    """``project``, or the defaults baked into ``work``, with a trained model."""
+    project = project.resolve() if project else bake(work)
+    command = project / ".venv" / "bin" / project.name
+    subprocess.run(
+        [str(command), "train"], cwd=project, env=user_env(), check=True, capture_output=True
+    )
+    return project
+
+
+def main() -> None:
+    arguments = parse_arguments(__doc__.splitlines()[0], [1_000_000, 10_000_000])
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as scratch:
         work = Path(scratch)
-        project = arguments.project.resolve() if arguments.project else bake(work)
+        project = trained_project(arguments.project, work)
         command = project / ".venv" / "bin" / project.name
-        subprocess.run(
-            [str(command), "train"], cwd=project, env=user_env(), check=True, capture_output=True
-        )
         results = {}
         for rows in arguments.rows:
             data = work / f"rows_{rows}.csv"

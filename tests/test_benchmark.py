@@ -142,3 +142,21 @@ def test_the_batch_and_tuning_benchmarks_print_their_tables(bake: Bake, tmp_path
     assert tuned[0] == "| workers | trials | time | trials per minute | time ratio |"
     for row, workers in zip(tuned[2:], ("1", "2"), strict=True):
         assert re.fullmatch(rf"\| {workers} \| 4 \| {number} s \| \d+ \| {number}x \|", row), row
+
+
+def test_the_spark_benchmark_prints_its_table(bake: Bake, tmp_path: Path) -> None:
+    """One small round: `predict` and Spark's local mode each time the same Parquet file."""
+    project = bake(project_slug="bench-spark")
+    run(["uv", "sync"], project)
+    bench = ["uv", "run", "--only-group", "bench", "python", "scripts/bench_spark.py"]
+    arguments = ["--project", str(project), "--rows", "500", "--repeats", "1"]
+    env = {"UV_PROJECT_ENVIRONMENT": str(tmp_path / "bench-env")}
+    lines = run([*bench, *arguments], TEMPLATE, extra_env=env).stdout.splitlines()
+    assert lines[0] == "| rows | scored by | time | per million rows | time ratio |"
+    readme = (TEMPLATE / "README.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0] in readme, "the README shows the table the script prints"
+    number = r"\d[\d,]*\.\d+"
+    for row, name in zip(lines[2:], ("predict", r"Spark local\[\*\]"), strict=True):
+        assert re.fullmatch(rf"\| 500 \| {name} \| {number} s \| {number} s \| {number}x \|", row)
+    assert lines[2].endswith("| 1.00x |"), "`predict` is the yardstick"
+    assert len(lines) == 4

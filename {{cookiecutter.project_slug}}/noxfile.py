@@ -1,5 +1,8 @@
 """Developer checks: ``uv run nox`` runs them all, ``uv run nox -s tests`` just one.
 
+``uv run nox -s spark`` also runs the Spark tests, which need PySpark and Java: the
+default run leaves them out, so a project that never uses Spark never installs it.
+
 The sessions run in the project's own environment, the one ``uv sync`` builds from the
 lockfile, instead of building a fresh one each: the checks then see exactly the versions
 the project ships with, and a run costs seconds rather than an install.
@@ -60,3 +63,13 @@ def tests(session: nox.Session) -> None:
     # trained model, a live server, background trainings) are built once.
     workers = ["-n", "auto", "--dist", "loadfile"]
     session.run("pytest", *workers, "--cov", "--cov-report=term-missing", *session.posargs)
+
+
+@nox.session(default=False)
+def spark(session: nox.Session) -> None:
+    """The Spark tests (marked ``spark``), which the other sessions leave out: Spark in
+    local mode scores as ``predict`` does. Installs the spark group into the project's
+    environment first; needs Java 17 or newer."""
+    _require_project_env(session)
+    session.run_install("uv", "sync", "--inexact", "--group", "spark", external=True)
+    session.run("pytest", "-m", "spark", "-p", "no:xdist", *session.posargs)

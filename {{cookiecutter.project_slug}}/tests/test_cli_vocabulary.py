@@ -35,6 +35,8 @@ TAKES = {
     "--output": "<file>",
     "--output-dir": "<dir>",
 }
+# predict --engine spark reads a folder of Parquet files (or a glob) and writes one.
+TAKES_IN = {"predict": {"--input": "<path>", "--output": "<path>"}}
 OPTION_LINE = re.compile(r"  (?:(-\w), )?(--[\w-]+)(?: / --no-[\w-]+)?(?: (<[\w ]+>))?  +\S.*")
 
 
@@ -68,10 +70,11 @@ def test_every_command_speaks_the_vocabulary(name: str) -> None:
         short, long, value = match.groups()
         options[long] = (short, value)
     assert {"--config", "--verbose"} <= set(options), "every command takes these"
+    takes = {**TAKES, **TAKES_IN.get(name, {})}
     for long, (short, value) in options.items():
         assert short == VOCABULARY.get(long), f"{name} {long}: short names are the vocabulary's"
-        if long in TAKES:
-            assert value == TAKES[long], f"{name} {long} takes a {TAKES[long]}"
+        if long in takes:
+            assert value == takes[long], f"{name} {long} takes a {takes[long]}"
 
 
 @pytest.mark.parametrize("name", command_names())

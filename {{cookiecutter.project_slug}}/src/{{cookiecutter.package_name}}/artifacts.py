@@ -126,6 +126,21 @@ def temporary_beside(path: Path) -> tuple[int, str]:
         raise DataError(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
+def staging_folder_beside(destination: Path) -> Path:
+    """A new empty folder beside ``destination``, named for this process (see ``leftovers``):
+    a folder is built there in full, then put in place by ``put_folder_in_place``."""
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        sweep(destination.parent)
+        staging = Path(
+            tempfile.mkdtemp(dir=destination.parent, prefix=temporary_prefix(destination.name))
+        )
+    except OSError as error:
+        raise DataError(f"{destination}: cannot write here ({error.strerror or error})") from None
+    as_if_created(staging, folder=True)
+    return staging
+
+
 def missing_folders(folder: Path) -> list[Path]:
     """``folder`` and those of its parents that do not exist yet, innermost first: what a
     write into ``folder`` creates, and so what a failed one removes."""
@@ -207,25 +222,30 @@ def copy_run(run_dir: Path, destination: Path) -> None:
     deletes what it did not write.
     """
     ensure_replaceable(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    sweep(destination.parent)
-    staging = Path(
-        tempfile.mkdtemp(dir=destination.parent, prefix=temporary_prefix(destination.name))
-    )
-    as_if_created(staging, folder=True)
+    staging = staging_folder_beside(destination)
     try:
         shutil.copytree(run_dir, staging, dirs_exist_ok=True)
         (staging / COPY_MARKER).write_text(f"a copy of run {run_dir.name}\n", encoding="utf-8")
-        if destination.exists():
-            replaced = staging.with_name(staging.name + ".old")
-            destination.rename(replaced)
-            staging.rename(destination)
-            shutil.rmtree(replaced)
-        else:
-            staging.rename(destination)
+        put_folder_in_place(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def put_folder_in_place(staging: Path, destination: Path) -> None:
+    """Rename the complete folder ``staging`` to ``destination``, replacing an earlier one.
+
+    A folder cannot be renamed over another, so the earlier one is first renamed aside
+    (under a temporary name a later sweep recognises) and removed once the new one is in
+    place: at no moment does ``destination`` hold a mix of the two.
+    """
+    if destination.exists():
+        replaced = staging.with_name(staging.name + ".old")
+        destination.rename(replaced)
+        staging.rename(destination)
+        shutil.rmtree(replaced)
+    else:
+        staging.rename(destination)
 
 
 def save_model(model: Any, path: Path) -> str:

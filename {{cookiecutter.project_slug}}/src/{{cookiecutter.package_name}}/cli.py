@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 import functools
 import gc
 import json
@@ -36,9 +37,7 @@ import typer
 from .errors import ProjectError, ProjectWarning
 
 if TYPE_CHECKING:
-{%- if cookiecutter.experiment_tracking == "mlflow" or cookiecutter.serving == "fastapi" %}
     from .config import Config
-{%- endif %}
 {%- if cookiecutter.serving == "fastapi" %}
     from .outcomes import LivePerformance
 {%- endif %}
@@ -138,6 +137,7 @@ def command(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 INPUT = "'--input' / '-i'"
+OUTPUT = "'--output' / '-o'"
 
 
 def renamed(value: Path | None, old_value: Path | None, old_name: str) -> Path | None:
@@ -558,13 +558,20 @@ def evaluate_command(
     typer.echo(json.dumps(evaluation.as_dict(), indent=2))
 
 
+class Engine(enum.StrEnum):
+    """Where ``predict`` scores: in this process, or on the Spark cluster it can reach."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
 @command
 def predict_command(
     input_path: Annotated[
-        Path, typer.Option("--input", "-i", help="CSV or Parquet rows to score.", dir_okay=False)
+        Path, typer.Option("--input", "-i", help="CSV or Parquet rows (Spark: a folder).")
     ],
     output_path: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write predictions.", dir_okay=False)
+        Path, typer.Option("--output", "-o", help="Predictions (Spark: a folder).")
     ],
     config: ConfigOption = DEFAULT_CONFIG,
     model: ModelOption = None,
@@ -574,6 +581,12 @@ def predict_command(
     ] = False,
     skip_invalid: SkipInvalidOption = False,
     batch_rows: BatchRowsOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local (default) or spark (Parquet).", metavar="<engine>", show_default=False
+        ),
+    ] = Engine.LOCAL,
     verbose: VerboseOption = False,
 ) -> None:
     """Predict every row of a file with the saved model.
@@ -581,7 +594,9 @@ def predict_command(
     The file is scored a batch at a time, so its length does not matter; the output
     appears once it is complete. One invalid row fails the whole file unless
     --skip-invalid is given: then the invalid rows go to <output>.rejected.<suffix>,
-    each with a reason column.
+    each with a reason column. With --engine spark, Spark reads Parquet and writes a
+    folder of Parquet parts (and <output>.rejected), on the master SPARK_REMOTE or
+    spark-submit gives, else in local mode on every core.
 
     \b
     Example: {{ cookiecutter.project_slug }} predict -i {{ sample }} -o scored.csv
@@ -589,6 +604,10 @@ def predict_command(
     """
     from .config import load_config
 
+    if engine is Engine.SPARK:
+        _refuse_for_spark(input_path, output_path, batch_rows)
+    else:
+        _refuse_folders(input_path, output_path)
     settings = load_config(config)
     with loading_libraries():
         from .predict import predict_file
@@ -598,18 +617,67 @@ def predict_command(
             _open_tracking_store(settings)
 {%- endif %}
 
+    options: dict[str, Any] = {
+        "model": model,
+        "allow_external_model": allow_external_model,
+        "explain": explain,
+        "skip_invalid": skip_invalid,
+    }
+    if engine is Engine.SPARK:
+        _predict_on_spark(settings, input_path, output_path, verbose=verbose, **options)
+        return
     with skipping_named():
-        result = predict_file(
-            settings,
-            input_path,
-            output_path,
-            model=model,
-            allow_external_model=allow_external_model,
-            explain=explain,
-            skip_invalid=skip_invalid,
-            batch_rows=batch_rows,
-        )
+        result = predict_file(settings, input_path, output_path, batch_rows=batch_rows, **options)
     typer.echo(f"wrote {counted(result.rows, 'prediction')} to {output_path}")
+    if result.rejected_rows is not None:
+        rejected = counted(result.rejected_rows, "invalid row")
+        typer.echo(f"set aside {rejected} in {result.rejected_path}")
+
+
+def _refuse_folders(input_path: Path, output_path: Path) -> None:
+    """On one machine, predict reads a file and writes one."""
+    for path, hint in ((input_path, INPUT), (output_path, OUTPUT)):
+        if path.is_dir():
+            raise typer.BadParameter(
+                f"{path} is a folder: name a file (--engine spark reads and writes folders)",
+                param_hint=hint,
+            )
+
+
+def _refuse_for_spark(input_path: Path, output_path: Path, batch_rows: int | None) -> None:
+    """What Spark does not take: a CSV, a single output file, a batch size of the user's."""
+    if batch_rows is not None:
+        raise typer.BadParameter(
+            "Spark sizes its own batches; leave it out with --engine spark",
+            param_hint="'--batch-rows'",
+        )
+    if input_path.suffix.lower() in (".csv", ".jsonl"):
+        raise typer.BadParameter(
+            f"{input_path}: --engine spark reads Parquet; convert it, or score it without Spark",
+            param_hint=INPUT,
+        )
+    if output_path.suffix.lower() in (".csv", ".jsonl"):
+        raise typer.BadParameter(
+            f"{output_path}: --engine spark writes a folder of Parquet parts; name a folder",
+            param_hint=OUTPUT,
+        )
+
+
+def _predict_on_spark(
+    settings: Config, input_path: Path, output_path: Path, *, verbose: bool, **options: Any
+) -> None:
+    """``predict --engine spark``: checked and the model loaded, then scored on Spark."""
+    from .spark_scoring import SparkScoring, spark_session, where_it_ran
+
+    with skipping_named():
+        job = SparkScoring.prepare(settings, input_path, output_path, **options)
+        with spark_session(verbose=verbose) as spark:
+            result = job.run(spark)
+            where = where_it_ran(spark)
+    parts = counted(result.parts, "Parquet part")
+    typer.echo(
+        f"wrote {counted(result.rows, 'prediction')} to {output_path} ({parts}; Spark {where})"
+    )
     if result.rejected_rows is not None:
         rejected = counted(result.rejected_rows, "invalid row")
         typer.echo(f"set aside {rejected} in {result.rejected_path}")

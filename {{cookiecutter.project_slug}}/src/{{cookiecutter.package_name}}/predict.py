@@ -205,7 +205,7 @@ def predict_file(
         for frame in read_batches(input_path, config.data, batch_rows or BATCH_ROWS):
             valid, features = checked_rows(frame, config.data, source, rejected)
             if not features.empty:
-                output.write(_with_predictions(saved, valid, features, config, explain=explain))
+                output.write(with_predictions(saved, valid, features, config, explain=explain))
         if rejected is not None and rejected_path is not None and output.rows == 0:
             rejected.close()
             raise no_valid_row_error(rejected.rows, rejected_path, source=source)
@@ -216,7 +216,7 @@ def predict_file(
     )
 
 
-def _with_predictions(
+def with_predictions(
     saved: SavedModel,
     frame: pd.DataFrame,
     features: pd.DataFrame,
@@ -224,10 +224,25 @@ def _with_predictions(
     *,
     explain: bool,
 ) -> pd.DataFrame:
-    """The rows as read, with the prediction columns (and explanations) after them."""
+    """The rows as read, with the prediction columns (and explanations) after them.
+
+    Batch scoring on one machine and on Spark (``spark_scoring``) both write this.
+    """
+    added = added_columns(saved, features, config, explain=explain)
+    # Scoring an earlier output again replaces its prediction columns instead of doubling them.
+    return pd.concat([frame.drop(columns=replaced_by(added, frame)), added], axis=1)
+
+
+def added_columns(
+    saved: SavedModel, features: pd.DataFrame, config: Config, *, explain: bool
+) -> pd.DataFrame:
+    """For rows already validated: the columns scoring adds, predictions then explanations."""
     added = [prediction_columns(saved, features, config)]
     if explain:
         added.append(explanation_columns(saved, features, config))
-    # Scoring an earlier output again replaces its prediction columns instead of doubling them.
-    replaced = [column for part in added for column in part.columns if column in frame.columns]
-    return pd.concat([frame.drop(columns=replaced), *added], axis=1)
+    return pd.concat(added, axis=1)
+
+
+def replaced_by(added: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that ``added`` replaces: those of an earlier output."""
+    return [column for column in added.columns if column in frame.columns]
