@@ -33,6 +33,7 @@ from {{ cookiecutter.package_name }}.config import (
 from {{ cookiecutter.package_name }}.data import (
     booleans_as_numbers,
     read_json_lines,
+    validate,
 )
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.experiments import (
@@ -230,6 +231,16 @@ def test_the_key_must_be_a_column_of_the_data(config: Config, tmp_path: Path) ->
         load_config(path)
 
 
+def another_class(answer: dict[str, Any]) -> object:
+    """A class other than the one ``answer`` predicted, typed as the API types classes
+    (the probabilities name them as text)."""
+    predicted = answer["prediction"]
+    name = next(c for c in answer["probabilities"] if c != str(predicted))
+    if isinstance(predicted, bool):
+        return name == "True"
+    return int(name) if isinstance(predicted, int) else name
+
+
 def served_with_feedback(
     arena: Arena, sample: pd.DataFrame, count: int, *, wrong: bool = False
 ) -> None:
@@ -240,13 +251,14 @@ def served_with_feedback(
     for client in arena.serve(AB, challenger_share=0.3):
         body = client.post("/predict", json={"records": keyed_records(sample, config, count)})
         answered = body.json()
+        truths = validate(sample.head(count), config.data, with_target=True, source="sample")
         for index, (prediction, truth) in enumerate(
-            zip(answered["predictions"], sample[target].head(count), strict=True)
+            zip(answered["predictions"], truths[target].tolist(), strict=True)
         ):
             actual = truth
             if wrong:
                 actual = (
-                    next(c for c in prediction["probabilities"] if c != prediction["prediction"])
+                    another_class(prediction)
                     if config.task.has_classes
                     else prediction["prediction"] * 3
                 )
@@ -341,8 +353,7 @@ def run_experiment(
                 arms[arm] = arms.get(arm, 0) + 1
                 predicted = answer["prediction"]
                 if config.task.has_classes:
-                    others = [c for c in answer["probabilities"] if c != str(predicted)]
-                    actual = predicted if random.random() < right[arm] else others[0]
+                    actual = predicted if random.random() < right[arm] else another_class(answer)
                 else:
                     actual = predicted + random.normal(0, 100 * (1 - right[arm]))
                 feedback = {"request_id": body["request_id"], "index": index, "actual": actual}
