@@ -18,6 +18,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.api_guards import (
+    API_KEY_HEADER,
+    API_KEY_VARIABLE,
+)
 from {{ cookiecutter.package_name }}.artifacts import (
     TrainingRun,
     load_run,
@@ -405,3 +409,35 @@ def test_the_report_finds_the_better_model_and_promotes_only_a_winner(
     assert (f"promoted: run {challenger}" in output) == decided
     assert load_run(config.paths.models).version == (challenger if decided else champion)
     assert (config.paths.models.parent / "experiment" / "report.html").is_file()
+
+
+def test_a_reload_serves_the_champion_a_promotion_named_without_a_restart(
+    rivals: tuple[Config, str, str],
+    running: Running,
+    sample: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config, champion, challenger = rivals
+    record = {"records": keyed_records(sample, config, 1)}
+    with running(config) as client:
+        refused = client.post("/reload")
+        assert refused.status_code == 403, "an open API cannot be made to reload"
+        assert API_KEY_VARIABLE in refused.json()["detail"]
+
+    monkeypatch.setenv(API_KEY_VARIABLE, "reload-key-" + "0" * 20)
+    with running(config) as client:
+        client.headers[API_KEY_HEADER] = "reload-key-" + "0" * 20
+        assert client.post("/predict", json=record).json()["model_version"] == champion
+
+        mark_latest(config.paths.models, challenger)  # as experiment-report --promote does
+        reloaded = client.post("/reload")
+        assert reloaded.status_code == 200, reloaded.text
+        assert reloaded.json()["model_version"] == challenger
+        assert client.post("/predict", json=record).json()["model_version"] == challenger
+        assert client.get("/metadata").json()["loaded_at"] == reloaded.json()["loaded_at"]
+
+        mark_latest(config.paths.models, "no-such-run")
+        kept = client.post("/reload")
+        assert kept.status_code == 409
+        assert "kept the models being served" in kept.json()["detail"]
+        assert client.post("/predict", json=record).json()["model_version"] == challenger

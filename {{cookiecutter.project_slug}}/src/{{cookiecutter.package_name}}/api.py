@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .api_guards import (
+    API_KEY_VARIABLE,
     UNPROCESSABLE,
     BodySizeLimit,
     api_key_check,
@@ -96,6 +97,7 @@ class PredictionService:
         self.saved: SavedModel | None = None
         self.challenger: SavedModel | None = None
         self.shadow: ShadowQueue | None = None
+        self.loaded_at: str | None = None
         self.unavailable = NO_MODEL
         plan = config.serving.experiment
         self.experiment = Experiment(
@@ -112,17 +114,10 @@ class PredictionService:
         self._feedback_lock = threading.Lock()
 
     def load(self) -> None:
-        """Load the model once, at start-up; without one the API answers 503 until restarted."""
+        """Load the models at start-up; without them the API answers 503 until restarted
+        or reloaded (``reload``)."""
         try:
-            self.saved = load_for_inference(
-                self.config, self.reference, allow_external=self.allow_external_model
-            )
-            if self.challenger_reference is not None:
-                self.challenger = load_for_inference(
-                    self.config, self.challenger_reference, allow_external=self.allow_external_model
-                )
-                if self.experiment.mode == SHADOW:
-                    self.shadow = ShadowQueue(self, self.challenger)
+            self._serve(*self._models())
         except ProjectError as error:
             self.saved, self.unavailable = None, str(error)
         for log in (self.predictions_log, self.feedback_log):
@@ -133,6 +128,38 @@ class PredictionService:
             known = self._records_in_request.get(request_id, 0)
             self._records_in_request[request_id] = max(known, index + 1)
         self._with_feedback.update(_logged_records(self.feedback_log))
+
+    def reload(self) -> None:
+        """Load the models again, as the references now name them: after ``promote``,
+        ``rollback`` or ``experiment-report --promote`` moved the champion. A model that
+        does not load leaves those being served in place (409 with the reason)."""
+        try:
+            models = self._models()
+        except ProjectError as error:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"kept the models being served: {error}"
+            ) from None
+        self._serve(*models)
+
+    def _models(self) -> tuple[SavedModel, SavedModel | None]:
+        """The champion and the challenger (if any), as their references name them now."""
+        external = self.allow_external_model
+        champion = load_for_inference(self.config, self.reference, allow_external=external)
+        if self.challenger_reference is None:
+            return champion, None
+        challenger = load_for_inference(
+            self.config, self.challenger_reference, allow_external=external
+        )
+        return champion, challenger
+
+    def _serve(self, champion: SavedModel, challenger: SavedModel | None) -> None:
+        """Answer with these models from the next request on."""
+        if self.shadow is not None:
+            self.shadow.flush()  # what the outgoing challenger was queued to predict
+        shadowed = challenger is not None and self.experiment.mode == SHADOW
+        self.shadow = ShadowQueue(self, challenger) if shadowed and challenger else None
+        self.saved, self.challenger = champion, challenger
+        self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     @staticmethod
     def _log(log: JsonLinesLog, entries: list[dict[str, Any]]) -> None:
@@ -394,7 +421,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=config.serving.max_request_bytes)
     app.include_router(probes)
     guarded = [Depends(api_key_check(api_key))] if api_key else []
-    app.include_router(model_routes(config), dependencies=guarded)
+    app.include_router(model_routes(config, reloadable=bool(api_key)), dependencies=guarded)
     return app
 
 
@@ -420,8 +447,9 @@ def ready(service: Service) -> dict[str, str]:
     return {"status": "ready", "model_version": service.require().version}
 
 
-def model_routes(config: Config) -> APIRouter:
-    """``/metadata``, ``/predict`` and ``/feedback``, whose bodies follow the data schema."""
+def model_routes(config: Config, *, reloadable: bool) -> APIRouter:
+    """``/metadata``, ``/predict``, ``/feedback`` and ``/reload``; the bodies follow the
+    data schema. ``reloadable``: whether ``/reload`` may be used (an API key is set)."""
     PredictionRequest = request_model(config)  # noqa: N806 - classes, built at run time
     Feedback = feedback_model(config)  # noqa: N806
     routes = APIRouter()
@@ -436,6 +464,27 @@ def model_routes(config: Config) -> APIRouter:
             "classes": saved.metadata["classes"],
             "features": [column.model_dump() for column in config.data.features],
             "experiment": service.described_experiment(),
+            "loaded_at": service.loaded_at,
+        }
+
+    @routes.post("/reload", tags=["operations"])
+    def reload(service: Service) -> dict[str, Any]:
+        """Load the models again, as ``promote``, ``rollback`` or ``experiment-report
+        --promote`` left them, without a restart. Only with an API key set (403 if not):
+        anyone who can reach an open API could otherwise make it reload at will.
+        409: a model did not load; the ones being served stay.
+        """
+        if not reloadable:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"set {API_KEY_VARIABLE} to allow /reload"
+            )
+        service.reload()
+        return {
+            "model_version": service.require().version,
+            "challenger_version": None
+            if service.challenger is None
+            else service.challenger.version,
+            "loaded_at": service.loaded_at,
         }
 
     # A coroutine, so requests skip the thread pool: the prediction holds the GIL either way,
