@@ -358,3 +358,15 @@ def test_a_table_with_no_valid_row_says_where_the_reasons_are(
         job.run(spark)
     assert not (tmp_path / "s").exists()
     assert len(pd.read_parquet(tmp_path / "s.rejected")) == 3
+
+
+@pytest.mark.spark
+def test_a_file_that_is_not_parquet_is_one_error(
+    trained: tuple[Config, TrainingRun], spark: SparkSession, tmp_path: Path
+) -> None:
+    config, _ = trained
+    (tmp_path / "rows.parquet").write_text("a,b\n1,2\n", encoding="utf-8")
+    job = SparkScoring.prepare(config, tmp_path / "rows.parquet", tmp_path / "s")
+    with pytest.raises(DataError, match=r"rows\.parquet: cannot read Parquet \(\S"):
+        job.run(spark)
+    assert not (tmp_path / "s").exists()

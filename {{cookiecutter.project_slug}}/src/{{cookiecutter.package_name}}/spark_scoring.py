@@ -234,6 +234,14 @@ def job_errors() -> Iterator[None]:
         ) from None
 
 
+def _java_reason(error: BaseException) -> str:
+    """What a JVM exception says, without the Java class names and stack around it."""
+    for line in str(error).splitlines():
+        if "Exception: " in line:
+            return line.split("Exception: ", 1)[1].strip()[:300]
+    return _first_line(error)
+
+
 def _first_line(error: BaseException) -> str:
     """The line that says what went wrong: the exception's own, else its first line
     (Spark's report of a failed task starts with a Python traceback)."""
@@ -354,12 +362,13 @@ class SparkScoring:
 
     def _read(self, spark: SparkSession) -> DataFrame:
         """The input as Spark reads it: a Parquet file, a folder of them or a glob."""
+        from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
 
         try:
             return spark.read.parquet(str(self.input_path.absolute()))
-        except PySparkException as error:
-            raise DataError(f"{self.source}: cannot read Parquet ({_first_line(error)})") from None
+        except (PySparkException, Py4JError) as error:  # a JVM error comes as Py4J's
+            raise DataError(f"{self.source}: cannot read Parquet ({_java_reason(error)})") from None
 
     def _check_columns(self, file_columns: list[str]) -> None:
         """What ``predict`` says of a file as a whole, said here once, on the driver: a
