@@ -156,8 +156,9 @@ class PredictionService:
         """Answer with these models from the next request on."""
         if self.shadow is not None:
             self.shadow.flush()  # what the outgoing challenger was queued to predict
-        shadowed = challenger is not None and self.experiment.mode == SHADOW
-        self.shadow = ShadowQueue(self, challenger) if shadowed and challenger else None
+        self.shadow = None
+        if challenger is not None and self.experiment.mode == SHADOW:
+            self.shadow = ShadowQueue(self, challenger)
         self.saved, self.challenger = champion, challenger
         self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
 

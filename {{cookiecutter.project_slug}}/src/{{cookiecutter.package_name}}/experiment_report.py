@@ -109,7 +109,8 @@ def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) 
 
 
 def _latest_version(served: Any, arm: str) -> str | None:
-    """The model version that last answered for ``arm`` (the log is in time order)."""
+    """The newest model version to have answered for ``arm``: the one that first
+    appears last in the log, which is in time order."""
     versions = [version for (each, version, _) in served if each == arm]
     return versions[-1] if versions else None
 

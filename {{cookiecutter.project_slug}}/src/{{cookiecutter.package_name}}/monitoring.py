@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -239,8 +239,8 @@ class Labelled:
 
     saved: SavedModel
     config: Config
-    predictions: list[Predictions]
-    outcomes: list[pd.Series]
+    predictions: list[Predictions] = field(default_factory=list)
+    outcomes: list[pd.Series] = field(default_factory=list)
 
     def add(self, rows: pd.DataFrame, source: str) -> None:
         data = self.config.data
@@ -292,7 +292,7 @@ def monitor(
     saved = served_model(config, model, allow_external=allow_external_model)
     reference, described = reference_profile(config, reference_path, saved)
     current = reference.empty()
-    labelled = None if saved is None else Labelled(saved, config, [], [])
+    labelled = None if saved is None else Labelled(saved, config)
     source, rejected_path = str(current_path), output_dir / REJECTED_FILE
     with contextlib.ExitStack() as open_files:
         rejected = open_files.enter_context(TableWriter(rejected_path)) if skip_invalid else None

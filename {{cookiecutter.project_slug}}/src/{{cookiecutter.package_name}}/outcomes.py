@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .experiments import CHAMPION
 from .json_lines import SHADOW_ENTRY, read_entries
 from .tasks import Predictions
 
@@ -51,7 +52,7 @@ def read_outcomes(prediction_log: Path, feedback_log: Path) -> Outcomes:
         output = entry.get("output")
         if not isinstance(output, dict) or "prediction" not in output:
             continue
-        arm, version = str(entry.get("arm", "champion")), str(entry.get("model_version"))
+        arm, version = str(entry.get("arm", CHAMPION)), str(entry.get("model_version"))
         shadow = bool(entry.get(SHADOW_ENTRY))
         served[arm, version, shadow] += 1
         outcome = actual.get((entry.get("request_id"), entry.get("index")), _NONE)
@@ -162,7 +163,7 @@ def live_performance(
         }
         for (version, arm, shadow, start), rows in labelled.groupby(keys, sort=True)
     ]
-    answered = [f for f in figures if f["arm"] == "champion" and not f["shadow"]]
+    answered = [f for f in figures if f["arm"] == CHAMPION and not f["shadow"]]
     if not answered:
         return LivePerformance(window, figures, INSUFFICIENT_DATA, None, [])
     latest = max(answered, key=lambda figure: figure["window_start"])
