@@ -22,7 +22,12 @@ from {{ cookiecutter.package_name }}.errors import (
     DataError,
     ModelNotFoundError,
 )
-from {{ cookiecutter.package_name }}.monitoring import REJECTED_FILE, monitor
+from {{ cookiecutter.package_name }}.monitoring import (
+    REJECTED_FILE,
+    Labelled,
+    monitor,
+    served_model,
+)
 from {{ cookiecutter.package_name }}.profiles import (
     BINS,
     MAX_CATEGORIES,
@@ -83,6 +88,7 @@ def test_labelled_current_rows_get_scored(
     sample.sample(n=600, random_state=2).to_csv(current, index=False)
     report = monitor(config, current, tmp_path / "report")
     assert (report.model_version, report.labelled_rows) == (run.run_id, 600)
+    assert report.scored_rows == 600
     assert report.performance is not None
     assert set(report.performance) == set(run.metrics)
     assert "Performance of model" in (tmp_path / "report" / "drift.html").read_text(
@@ -91,6 +97,47 @@ def test_labelled_current_rows_get_scored(
     batched = monitor(config, current, tmp_path / "batched", batch_rows=64)
     assert (batched.features, batched.labelled_rows) == (report.features, 600)
     assert batched.performance == pytest.approx(report.performance, rel=1e-12)
+
+
+def with_scoring_limit(config: Config, rows: int) -> Config:
+    limited = config.monitoring.model_copy(update={"max_scored_rows": rows})
+    return config.model_copy(update={"monitoring": limited})
+
+
+def test_past_the_limit_the_model_is_scored_on_a_uniform_sample(
+    trained: tuple[Config, TrainingRun], sample: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Memory stays bounded: past max_scored_rows, the rows scored are drawn from the
+    whole file (not its first rows), the same ones on every run, and the report says so."""
+    config, run = trained
+    limited = with_scoring_limit(config, 50)
+    current = tmp_path / "current.csv"
+    sample.sample(n=600, random_state=2).to_csv(current, index=False)
+    report = monitor(limited, current, tmp_path / "report", batch_rows=40)
+    assert (report.labelled_rows, report.scored_rows) == (600, 50)
+    assert report.performance is not None
+    assert set(report.performance) == set(run.metrics)
+    page = (tmp_path / "report" / "drift.html").read_text(encoding="utf-8")
+    assert "a uniform sample of 50 of the 600 current rows" in page
+
+    def kept_rows() -> pd.Index:
+        saved = served_model(limited, None, allow_external=False)
+        assert saved is not None
+        labelled = Labelled(saved, limited)
+        rows = sample.head(600)
+        for start in range(0, len(rows), 40):
+            labelled.add(rows.iloc[start : start + 40], "current.csv")
+            assert sum(len(outcomes) for outcomes in labelled.outcomes) < 2 * 50
+        labelled.keep_sample()
+        assert labelled.rows == 600
+        return labelled.outcomes[0].index
+
+    kept = kept_rows()
+    assert len(kept) == kept.nunique() == 50
+    assert kept.is_monotonic_increasing, "kept in the order they were read"
+    assert kept.min() < 150, "drawn from the whole file"
+    assert kept.max() >= 450, "drawn from the whole file"
+    assert kept.equals(kept_rows()), "the same sample on every run"
 
 
 def test_unlabelled_rows_get_no_scores(

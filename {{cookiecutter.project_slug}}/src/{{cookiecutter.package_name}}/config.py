@@ -316,6 +316,9 @@ class MonitoringConfig(Section):
     max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
     # Fewer current rows than this say too little to judge: reported, never an alert.
     min_rows: int = Field(default=100, ge=2)
+    # Labelled current rows the model is scored on; past this many, a uniform sample of
+    # this many is, so monitoring a file of any length takes bounded memory.
+    max_scored_rows: int = Field(default=1_000_000, ge=2)
 {% if cookiecutter.serving == "fastapi" %}
 
 class ExperimentConfig(Section):

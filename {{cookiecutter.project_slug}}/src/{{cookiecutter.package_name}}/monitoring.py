@@ -74,7 +74,8 @@ class DriftReport:
     # Scores of the served model on the current rows, when they carry the target.
     performance: dict[str, float] | None = None
     model_version: str | None = None
-    labelled_rows: int = 0  # the current rows the performance was scored on
+    labelled_rows: int = 0  # the current rows that carry the target
+    scored_rows: int = 0  # those the performance was scored on (a sample past the limit)
     # Current rows set aside for breaking the schema (only with skip_invalid).
     rejected_rows: int = 0
 
@@ -164,8 +165,13 @@ def performance_section(report: DriftReport) -> str:
         for name, value in report.performance.items()
     )
     version = html.escape(report.model_version or "")
+    scored = (
+        f"a uniform sample of {report.scored_rows:,} of the {report.labelled_rows:,}"
+        if report.scored_rows < report.labelled_rows
+        else f"the {report.labelled_rows:,}"
+    )
     return (
-        f"<h2>Performance of model {version} on the current rows</h2>"
+        f"<h2>Performance of model {version} on {scored} current rows with outcomes</h2>"
         f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>"
     )
 
@@ -234,13 +240,28 @@ def reference_profile(
 @dataclass
 class Labelled:
     """The served model's predictions for the current rows that carry the outcome, kept
-    batch by batch and scored once at the end. Each row keeps its outcome and prediction,
-    not its features: a few numbers a row."""
+    batch by batch and scored once at the end.
+
+    Each row keeps its outcome and prediction, not its features: a few numbers a row.
+    Past ``monitoring.max_scored_rows`` rows a uniform sample of that many is kept, so a
+    file of any length takes bounded memory: every row draws a random rank, and when
+    twice the limit has piled up, only the rows of the lowest ranks stay.
+    """
 
     saved: SavedModel
     config: Config
+    rows: int = 0  # labelled rows seen, kept or not
     predictions: list[Predictions] = field(default_factory=list)
     outcomes: list[pd.Series] = field(default_factory=list)
+    ranks: list[np.ndarray] = field(default_factory=list)
+    random: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.random = np.random.default_rng(self.config.seed)
+
+    @property
+    def limit(self) -> int:
+        return self.config.monitoring.max_scored_rows
 
     def add(self, rows: pd.DataFrame, source: str) -> None:
         data = self.config.data
@@ -252,20 +273,34 @@ class Labelled:
             self.config.task.predict(self.saved.model, checked[data.feature_names])
         )
         self.outcomes.append(checked[data.target.name])
+        self.ranks.append(self.random.random(len(checked)))
+        self.rows += len(checked)
+        if sum(len(ranks) for ranks in self.ranks) >= 2 * self.limit:
+            self.keep_sample()
 
-    @property
-    def rows(self) -> int:
-        return sum(len(outcome) for outcome in self.outcomes)
+    def keep_sample(self) -> None:
+        """Down to one batch of at most ``limit`` rows, those of the lowest ranks, in the
+        order they were read."""
+        ranks = np.concatenate(self.ranks)
+        kept = np.arange(len(ranks))
+        if len(ranks) > self.limit:
+            kept = np.sort(np.argpartition(ranks, self.limit - 1)[: self.limit])
+        self.predictions = [Predictions.joined(self.predictions).take(kept)]
+        self.outcomes = [pd.concat(self.outcomes).iloc[kept]]
+        self.ranks = [ranks[kept]]
 
     def scores(self) -> dict[str, Any]:
         if self.rows < 2:
             return {}
-        predictions = Predictions.joined(self.predictions)
-        outcomes = pd.concat(self.outcomes)
+        self.keep_sample()
+        outcomes = self.outcomes[0]
         return {
-            "performance": self.config.task.scores_of(self.saved.model, predictions, outcomes),
+            "performance": self.config.task.scores_of(
+                self.saved.model, self.predictions[0], outcomes
+            ),
             "model_version": self.saved.version,
             "labelled_rows": self.rows,
+            "scored_rows": len(outcomes),
         }
 
 

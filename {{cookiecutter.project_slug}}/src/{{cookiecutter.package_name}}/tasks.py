@@ -71,6 +71,11 @@ class Predictions:
             parts[0].classes,
         )
 
+    def take(self, rows: np.ndarray) -> Predictions:
+        """The predictions for the rows at the positions ``rows`` only."""
+        probabilities = None if self.probabilities is None else self.probabilities[rows]
+        return Predictions(self.labels[rows], probabilities, self.classes)
+
 
 class Task(ABC):
     """What one kind of learning problem asks of the code around it."""
