@@ -2,6 +2,10 @@
 
 ``uv run nox -s spark`` also runs the Spark tests, which need PySpark and Java: the
 default run leaves them out, so a project that never uses Spark never installs it.
+{%- if cookiecutter.serving == "fastapi" %}
+``uv run nox -s e2e`` runs an A/B experiment of thousands of requests over HTTP, which
+the default run leaves out for the minute it takes.
+{%- endif %}
 
 The sessions run in the project's own environment, the one ``uv sync`` builds from the
 lockfile, instead of building a fresh one each: the checks then see exactly the versions
@@ -73,3 +77,13 @@ def spark(session: nox.Session) -> None:
     _require_project_env(session)
     session.run_install("uv", "sync", "--inexact", "--group", "spark", external=True)
     session.run("pytest", "-m", "spark", "-p", "no:xdist", *session.posargs)
+{%- if cookiecutter.serving == "fastapi" %}
+
+
+@nox.session(default=False)
+def e2e(session: nox.Session) -> None:
+    """The experiment loop at full scale (tests marked ``e2e``): two models served over
+    HTTP, thousands of requests and their outcomes, the verdict and the promotion."""
+    _require_project_env(session)
+    session.run("pytest", "-m", "e2e", "-n", "2", *session.posargs)
+{%- endif %}

@@ -112,8 +112,8 @@ def arena(trained: tuple[Config, TrainingRun], challenger: TrainingRun, tmp_path
 
 def keyed_records(sample: pd.DataFrame, config: Config, count: int) -> list[dict[str, Any]]:
     """``count`` rows of the sample as a client sends them (booleans as JSON true and
-    false), each with its entity's key."""
-    rows = booleans_as_numbers(sample.head(count), config.data)
+    false), each with its entity's key; past the sample's end, its rows again."""
+    rows = booleans_as_numbers(sample.iloc[np.arange(count) % len(sample)], config.data)
     booleans = {c.name: "boolean" for c in config.data.features if isinstance(c, BooleanColumn)}
     features = rows[config.data.feature_names].astype(booleans)
     parsed: list[dict[str, Any]] = json.loads(features.to_json(orient="records"))
@@ -341,28 +341,35 @@ def run_experiment(
     challenger: str,
     sample: pd.DataFrame,
     right: dict[str, float],
+    *,
+    records: int = 600,
+    per_request: int = 20,
 ) -> None:
-    """Serve 600 records over HTTP, A/B half and half, then report an outcome for each:
-    for classification the prediction with chance ``right[arm]``, another class
-    otherwise; for regression the prediction plus noise whose spread grows as ``right``
-    falls. Seeded, so a run gives the same verdict every time."""
-    random = np.random.default_rng(0)
-    records = keyed_records(sample, config, 600)
+    """Serve ``records`` records over HTTP, ``per_request`` at a time, A/B half and half,
+    then report an outcome for each: for classification the prediction with chance
+    ``right[arm]``, another class otherwise; for regression the prediction plus noise
+    whose spread grows as ``right`` falls. Each arm draws from a generator of its own,
+    seeded alike, so models told equal get the same outcomes in the same order: their
+    scores differ only by the records one arm has more of, never by the luck of a draw."""
+    random = {arm: np.random.default_rng(0) for arm in (CHAMPION, CHALLENGER)}
+    sent = keyed_records(sample, config, records)
     arms: dict[str, int] = {}
     with running(config, challenger=challenger, mode=AB, share=0.5) as client:
-        for start in range(0, len(records), 20):
-            body = client.post("/predict", json={"records": records[start : start + 20]}).json()
+        for start in range(0, len(sent), per_request):
+            batch = sent[start : start + per_request]
+            body = client.post("/predict", json={"records": batch}).json()
             for index, answer in enumerate(body["predictions"]):
                 arm = CHALLENGER if answer["model_version"] == challenger else CHAMPION
                 arms[arm] = arms.get(arm, 0) + 1
                 predicted = answer["prediction"]
                 if config.task.has_classes:
-                    actual = predicted if random.random() < right[arm] else another_class(answer)
+                    right_one = random[arm].random() < right[arm]
+                    actual = predicted if right_one else another_class(answer)
                 else:
-                    actual = predicted + random.normal(0, 100 * (1 - right[arm]))
+                    actual = predicted + random[arm].normal(0, 100 * (1 - right[arm]))
                 feedback = {"request_id": body["request_id"], "index": index, "actual": actual}
                 assert client.post("/feedback", json=feedback).status_code == 201
-    assert min(arms.values()) > 250, arms
+    assert min(arms.values()) > 0.4 * records, arms
 
 
 def experiment_report_command(config: Config, *extra: str) -> Any:
@@ -409,6 +416,38 @@ def test_the_report_finds_the_better_model_and_promotes_only_a_winner(
     assert (f"promoted: run {challenger}" in output) == decided
     assert load_run(config.paths.models).version == (challenger if decided else champion)
     assert (config.paths.models.parent / "experiment" / "report.html").is_file()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("right", "winner"),
+    [
+        ({CHAMPION: 0.75, CHALLENGER: 0.85}, CHALLENGER),
+        ({CHAMPION: 0.8, CHALLENGER: 0.8}, "undecided"),
+    ],
+    ids=["challenger truly better", "equal"],
+)
+def test_thousands_of_requests_make_the_verdict_and_the_promotion(
+    rivals: tuple[Config, str, str],
+    running: Running,
+    sample: pd.DataFrame,
+    right: dict[str, float],
+    winner: str,
+) -> None:
+    """The loop at the scale of a real experiment (``nox -s e2e``): 2,000 requests of one
+    record each and 2,000 outcomes, over HTTP; the report finds a better challenger, and
+    only then does --promote hand it the champion."""
+    config, champion, challenger = rivals
+    run_experiment(running, config, challenger, sample, right, records=2000, per_request=1)
+
+    output, report = experiment_report_command(config, "--promote")
+
+    assert report["winner"] == winner, report["reason"]
+    assert report["champion"]["requests"] + report["challenger"]["requests"] == 2000
+    assert report["champion"]["labelled"] + report["challenger"]["labelled"] == 2000
+    decided = winner == CHALLENGER
+    assert (f"promoted: run {challenger}" in output) == decided
+    assert load_run(config.paths.models).version == (challenger if decided else champion)
 
 
 def test_a_reload_serves_the_champion_a_promotion_named_without_a_restart(

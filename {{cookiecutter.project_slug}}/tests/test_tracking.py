@@ -7,6 +7,9 @@ that change the registry get a store of their own.
 from __future__ import annotations
 
 import contextlib
+{%- if cookiecutter.serving == "fastapi" %}
+import dataclasses
+{%- endif %}
 import hashlib
 import json
 import re
@@ -46,6 +49,14 @@ from {{ cookiecutter.package_name }}.errors import (
     ModelNotFoundError,
     ProjectError,
 )
+{%- if cookiecutter.serving == "fastapi" %}
+from {{ cookiecutter.package_name }}.experiment_report import (
+    Arm,
+    ExperimentReport,
+    promote_winner,
+)
+from {{ cookiecutter.package_name }}.experiments import CHALLENGER
+{%- endif %}
 from {{ cookiecutter.package_name }}.mlflow_store import session
 from {{ cookiecutter.package_name }}.predict import load_for_inference
 from {{ cookiecutter.package_name }}.registry import (
@@ -333,6 +344,52 @@ def test_registry_load_checks_the_hash_the_registry_keeps(
     with pytest.raises(ModelNotFoundError, match="refusing to unpickle"):
         load_for_inference(config, f"models:/{name}@{CHAMPION}")
     assert load_for_inference(shared, f"models:/{name}@{CHAMPION}").version == run.run_id
+
+
+{%- if cookiecutter.serving == "fastapi" %}
+
+
+def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
+    config: Config,
+) -> None:
+    """experiment-report --promote with tracking on: the challenger's registered version
+    becomes the champion through the registry, the verdict kept as the reason; an
+    undecided experiment promotes nobody."""
+    champion_run = train(config)
+    challenger_run = train(dummy(config))  # registered, but worse: no alias
+    assert champion(config) == "1"
+
+    def arm(run: TrainingRun) -> Arm:
+        return Arm(run.run_id, requests=400, labelled=300, value=0.8, interval=(0.75, 0.85))
+
+    verdict = ExperimentReport(
+        metric="accuracy",
+        higher_is_better=True,
+        test="two-proportion",
+        significance=0.05,
+        champion=arm(champion_run),
+        challenger=arm(challenger_run),
+        difference=0.1,
+        difference_interval=(0.04, 0.16),
+        p_value=0.001,
+        winner=CHALLENGER,
+        reason="the challenger is better",
+        needed_per_arm=200,
+        still_needed_per_arm=0,
+    )
+    undecided = dataclasses.replace(verdict, winner="undecided")
+    assert promote_winner(config, undecided).startswith("not promoted")
+    assert champion(config) == "1"
+
+    said = promote_winner(config, verdict)
+    assert said == f"promoted: version 2 (run {challenger_run.run_id}) is the champion"
+    assert champion(config) == "2"
+    with session(config) as client:
+        tags = client.get_model_version(config.tracking.registered_model, "2").tags
+    assert tags["promotion_reason"] == "experiment-report: the challenger is better"
+    rollback(config)
+    assert champion(config) == "1", "an experiment's promotion rolls back like any other"
+{%- endif %}
 
 
 def test_champion_and_challengers_then_rollback(

@@ -318,7 +318,7 @@ class MonitoringConfig(Section):
     min_rows: int = Field(default=100, ge=2)
     # Labelled current rows the model is scored on; past this many, a uniform sample of
     # this many is, so monitoring a file of any length takes bounded memory.
-    max_scored_rows: int = Field(default=1_000_000, ge=2)
+    max_scored_rows: int = Field(default=500_000, ge=2)
 {% if cookiecutter.serving == "fastapi" %}
 
 class ExperimentConfig(Section):
