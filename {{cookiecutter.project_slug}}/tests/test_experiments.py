@@ -17,11 +17,12 @@ import yaml
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from {{ cookiecutter.package_name }}.api import create_app
+from {{ cookiecutter.package_name }}.api import PredictionService, create_app
 from {{ cookiecutter.package_name }}.api_guards import (
     API_KEY_HEADER,
     API_KEY_VARIABLE,
 )
+from {{ cookiecutter.package_name }}.api_models import record_model
 from {{ cookiecutter.package_name }}.artifacts import (
     TrainingRun,
     load_run,
@@ -44,6 +45,7 @@ from {{ cookiecutter.package_name }}.experiments import (
     AB,
     CHALLENGER,
     CHAMPION,
+    SHADOW,
     Experiment,
 )
 from {{ cookiecutter.package_name }}.outcomes import (
@@ -190,6 +192,34 @@ def test_shadow_answers_with_the_champion_and_logs_the_challenger_unseen(
     assert "inputs" not in shadowed[0], "the champion's entry holds the record once"
     rows = read_json_lines(arena.logs / "predictions.jsonl")
     assert len(rows) == 100, "monitor reads the traffic, not the shadow's copies"
+
+
+def test_records_queued_for_the_shadow_before_a_reload_are_still_predicted(
+    arena: Arena, sample: pd.DataFrame
+) -> None:
+    """A reload between a response and its queued shadow work loses none of that work:
+    the challenger that was serving predicts it, at the latest when the server stops."""
+    config = with_experiment(arena.config, arena.logs)
+    challenger = str(arena.challenger.run_dir)
+    service = PredictionService(
+        config, None, challenger=challenger, mode=SHADOW, allow_external_model=True
+    )
+    service.load()
+    as_received = record_model(config).model_validate
+    records = [as_received(record) for record in keyed_records(sample, config, 5)]
+    response, queue_for_the_shadow = service.predict(records)
+    assert queue_for_the_shadow is not None
+
+    service.reload()
+    queue_for_the_shadow()  # the background task, run after the reload
+    assert service.shadow is not None
+    service.shadow.flush()  # as the server does when it stops
+
+    shadowed = [e for e in arena.logged() if e.get("shadow")]
+    assert [(e["request_id"], e["index"]) for e in shadowed] == [
+        (response.request_id, index) for index in range(5)
+    ]
+    assert {e["model_version"] for e in shadowed} == {arena.challenger.run_id}
 
 
 def test_records_without_a_key_are_assigned_one_by_one() -> None:

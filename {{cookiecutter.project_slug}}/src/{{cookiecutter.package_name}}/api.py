@@ -96,7 +96,6 @@ class PredictionService:
         self.allow_external_model = allow_external_model
         self.saved: SavedModel | None = None
         self.challenger: SavedModel | None = None
-        self.shadow: ShadowQueue | None = None
         self.loaded_at: str | None = None
         self.unavailable = NO_MODEL
         plan = config.serving.experiment
@@ -105,6 +104,7 @@ class PredictionService:
             plan.challenger_share if share is None else share,
             plan.key,
         )
+        self.shadow = ShadowQueue(self) if self.experiment.mode == SHADOW else None
         serving = config.serving
         limits = {"rotate_bytes": serving.log_rotate_bytes, "keep": serving.log_keep}
         self.predictions_log = JsonLinesLog(serving.prediction_log, **limits)
@@ -153,12 +153,8 @@ class PredictionService:
         return champion, challenger
 
     def _serve(self, champion: SavedModel, challenger: SavedModel | None) -> None:
-        """Answer with these models from the next request on."""
-        if self.shadow is not None:
-            self.shadow.flush()  # what the outgoing challenger was queued to predict
-        self.shadow = None
-        if challenger is not None and self.experiment.mode == SHADOW:
-            self.shadow = ShadowQueue(self, challenger)
+        """Answer with these models from the next request on (records queued for a
+        shadow challenger before are still predicted by the one they were queued for)."""
         self.saved, self.challenger = champion, challenger
         self.loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -196,52 +192,43 @@ class PredictionService:
             self.experiment.assign(getattr(record, key, None) if key else None, request_id, index)
             for index, record in enumerate(records)
         ]
-        answers = self._answer(champion, features, assignments)
+        challenger = self.challenger  # as it is now: a reload may change it before `later`
+        answers = self._answer(champion, challenger, features, assignments)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         now = datetime.now(UTC).isoformat()
-        self._log(
-            self.predictions_log,
-            [
-                {
-                    "time": now,
-                    "request_id": request_id,
-                    "index": index,
-                    MODEL_VERSION: answer.model_version,
-                    "arm": assignment.arm,
-                    "assignment_key": assignment.key,
-                    "latency_ms": latency_ms,
-                    "inputs": row,
-                    "output": answer.model_dump(exclude={MODEL_VERSION}),
-                }
-                for index, (row, answer, assignment) in enumerate(
-                    zip(rows, answers, assignments, strict=True)
-                )
-            ],
-        )
+        entries = [
+            logged_prediction(now, request_id, index, answer, assignment.arm, assignment.key)
+            | {"latency_ms": latency_ms, "inputs": row}
+            for index, (row, answer, assignment) in enumerate(
+                zip(rows, answers, assignments, strict=True)
+            )
+        ]
+        self._log(self.predictions_log, entries)
         self._records_in_request[request_id] = len(rows)
         response = PredictionResponse(
             request_id=request_id, model_version=champion.version, predictions=answers
         )
         later = None
-        if self.shadow is not None:
-            later = functools.partial(
-                self.shadow.add, ShadowWork(features, request_id, assignments)
-            )
+        if self.shadow is not None and challenger is not None:
+            work = ShadowWork(features, request_id, assignments, challenger)
+            later = functools.partial(self.shadow.add, work)
         return response, later
 
     def _answer(
-        self, champion: SavedModel, features: pd.DataFrame, assignments: list[Assignment]
+        self,
+        champion: SavedModel,
+        challenger: SavedModel | None,
+        features: pd.DataFrame,
+        assignments: list[Assignment],
     ) -> list[Prediction]:
         """Each record answered by the model of its arm, in the order of the request."""
         chosen = [index for index, a in enumerate(assignments) if a.arm == CHALLENGER]
-        if self.challenger is None or not chosen:
+        if challenger is None or not chosen:
             return answers_of(self.config, champion, features)
         if len(chosen) == len(assignments):
-            return answers_of(self.config, self.challenger, features)
+            return answers_of(self.config, challenger, features)
         answers = dict(
-            zip(
-                chosen, answers_of(self.config, self.challenger, features.iloc[chosen]), strict=True
-            )
+            zip(chosen, answers_of(self.config, challenger, features.iloc[chosen]), strict=True)
         )
         rest = [index for index in range(len(assignments)) if index not in answers]
         answers |= zip(rest, answers_of(self.config, champion, features.iloc[rest]), strict=True)
@@ -309,11 +296,29 @@ SHADOW_BATCH = 64  # records the shadow model predicts in one call
 SHADOW_WAIT_SECONDS = 5.0  # the longest a record waits for its batch while requests come
 
 
+def logged_prediction(
+    now: str, request_id: str, index: int, answer: Prediction, arm: str, assignment_key: str
+) -> dict[str, Any]:
+    """One record's prediction as the prediction log keeps it, champion's or challenger's."""
+    return {
+        "time": now,
+        "request_id": request_id,
+        "index": index,
+        MODEL_VERSION: answer.model_version,
+        "arm": arm,
+        "assignment_key": assignment_key,
+        "output": answer.model_dump(exclude={MODEL_VERSION}),
+    }
+
+
 @dataclass(frozen=True)
 class ShadowWork:
+    """The records of one request, for the challenger that was serving when it came."""
+
     features: pd.DataFrame
     request_id: str
     assignments: list[Assignment]
+    challenger: SavedModel
 
 
 class ShadowQueue:
@@ -322,13 +327,14 @@ class ShadowQueue:
     Each response has gone before its records are queued here, and the challenger
     predicts them in batches of ``SHADOW_BATCH`` records: one call's fixed cost, most of
     the work for a few records, is spread over many requests instead of following each.
-    What is queued when the server stops is predicted then. A failure is logged as a
-    warning: the clients have their answers and the champion's entries are logged.
+    One queue serves the server's whole life, so records queued just before a reload
+    are still predicted, by the challenger they were queued for; what is queued when the
+    server stops is predicted then. A failure is logged as a warning: the clients have
+    their answers and the champion's entries are logged.
     """
 
-    def __init__(self, service: PredictionService, challenger: SavedModel) -> None:
+    def __init__(self, service: PredictionService) -> None:
         self.service = service
-        self.challenger = challenger
         self._pending: list[ShadowWork] = []
         self._since = time.monotonic()
         self._lock = threading.Lock()
@@ -352,25 +358,26 @@ class ShadowQueue:
             self._predict(batch)
 
     def _predict(self, batch: list[ShadowWork]) -> None:
+        by_challenger: dict[str, list[ShadowWork]] = {}
+        for work in batch:
+            by_challenger.setdefault(work.challenger.version, []).append(work)
+        for works in by_challenger.values():
+            self._predict_with(works[0].challenger, works)
+
+    def _predict_with(self, challenger: SavedModel, batch: list[ShadowWork]) -> None:
         started = time.perf_counter()
         try:
             features = pd.concat([work.features for work in batch], ignore_index=True)
-            answers = iter(answers_of(self.service.config, self.challenger, features))
+            answers = iter(answers_of(self.service.config, challenger, features))
             latency_ms = round((time.perf_counter() - started) * 1000 / len(features), 3)
             now = datetime.now(UTC).isoformat()
             self.service.predictions_log.append(
                 [
-                    {
-                        "time": now,
-                        "request_id": work.request_id,
-                        "index": index,
-                        MODEL_VERSION: self.challenger.version,
-                        "arm": CHALLENGER,
-                        "assignment_key": assignment.key,
-                        SHADOW_ENTRY: True,
-                        "latency_ms": latency_ms,  # per record, predicted in a batch
-                        "output": next(answers).model_dump(exclude={MODEL_VERSION}),
-                    }
+                    logged_prediction(
+                        now, work.request_id, index, next(answers), CHALLENGER, assignment.key
+                    )
+                    # per record, predicted in a batch
+                    | {SHADOW_ENTRY: True, "latency_ms": latency_ms}
                     for work in batch
                     for index, assignment in enumerate(work.assignments)
                 ]
