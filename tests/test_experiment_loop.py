@@ -25,5 +25,6 @@ def test_a_baked_project_runs_its_experiment_at_full_scale(bake: Bake) -> None:
 
     tests = run(["uv", "run", "nox", "-s", "e2e"], project, timeout=1200).stdout
 
-    [summary] = [line for line in tests.splitlines() if " deselected in " in line]
-    assert re.search(r"= 2 passed, \d+ deselected in ", summary), tests
+    # pytest-xdist's workers deselect, so the summary may not count what they left out.
+    [summary] = [line for line in tests.splitlines() if re.search(r"= \d+ \w+.* in ", line)]
+    assert re.search(r"= 2 passed(, \d+ deselected)? in ", summary), tests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from {{ cookiecutter.package_name }} import api
 from {{ cookiecutter.package_name }}.api import PredictionService, create_app
 from {{ cookiecutter.package_name }}.api_guards import (
     API_KEY_HEADER,
@@ -192,6 +194,22 @@ def test_shadow_answers_with_the_champion_and_logs_the_challenger_unseen(
     assert "inputs" not in shadowed[0], "the champion's entry holds the record once"
     rows = read_json_lines(arena.logs / "predictions.jsonl")
     assert len(rows) == 100, "monitor reads the traffic, not the shadow's copies"
+
+
+def test_a_batch_that_does_not_fill_is_predicted_when_its_wait_is_over(
+    arena: Arena, sample: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quiet traffic still gets its shadow predictions, without waiting for more requests
+    or for the server to stop."""
+    monkeypatch.setattr(api, "SHADOW_WAIT_SECONDS", 0.2)
+    for client in arena.serve("shadow"):
+        client.post("/predict", json={"records": keyed_records(sample, arena.config, 3)})
+        deadline = time.monotonic() + 30
+        while len([e for e in arena.logged() if e.get("shadow")]) < 3:
+            assert time.monotonic() < deadline, "the shadow's 3 lines were never logged"
+            time.sleep(0.05)
+        client.post("/predict", json={"records": keyed_records(sample, arena.config, 2)})
+    assert len([e for e in arena.logged() if e.get("shadow")]) == 5, "every record once"
 
 
 def test_records_queued_for_the_shadow_before_a_reload_are_still_predicted(

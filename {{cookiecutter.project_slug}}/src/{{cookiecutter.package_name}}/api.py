@@ -293,7 +293,7 @@ def answers_of(config: Config, saved: SavedModel, features: pd.DataFrame) -> lis
 
 
 SHADOW_BATCH = 64  # records the shadow model predicts in one call
-SHADOW_WAIT_SECONDS = 5.0  # the longest a record waits for its batch while requests come
+SHADOW_WAIT_SECONDS = 5.0  # the longest a record waits for its batch to fill
 
 
 def logged_prediction(
@@ -326,36 +326,45 @@ class ShadowQueue:
 
     Each response has gone before its records are queued here, and the challenger
     predicts them in batches of ``SHADOW_BATCH`` records: one call's fixed cost, most of
-    the work for a few records, is spread over many requests instead of following each.
-    One queue serves the server's whole life, so records queued just before a reload
-    are still predicted, by the challenger they were queued for; what is queued when the
-    server stops is predicted then. A failure is logged as a warning: the clients have
+    the work for a few records, is spread over many requests instead of following each;
+    a batch that does not fill within ``SHADOW_WAIT_SECONDS`` of its first record is
+    predicted as it is. One queue serves the server's whole life, so records queued just
+    before a reload are still predicted, by the challenger they were queued for; what is
+    queued when the server stops is predicted then. A failure is logged as a warning: the clients have
     their answers and the champion's entries are logged.
     """
 
     def __init__(self, service: PredictionService) -> None:
         self.service = service
         self._pending: list[ShadowWork] = []
-        self._since = time.monotonic()
+        self._deadline: threading.Timer | None = None  # flushes a batch that does not fill
         self._lock = threading.Lock()
 
     def add(self, work: ShadowWork) -> None:
         with self._lock:
-            if not self._pending:
-                self._since = time.monotonic()
             self._pending.append(work)
-            queued = sum(len(each.features) for each in self._pending)
-            waited = time.monotonic() - self._since
-            if queued < SHADOW_BATCH and waited < SHADOW_WAIT_SECONDS:
+            if sum(len(each.features) for each in self._pending) < SHADOW_BATCH:
+                if self._deadline is None:
+                    self._deadline = threading.Timer(SHADOW_WAIT_SECONDS, self.flush)
+                    self._deadline.daemon = True
+                    self._deadline.start()
                 return
-            batch, self._pending = self._pending, []
+            batch = self._taken()
         self._predict(batch)
 
     def flush(self) -> None:
         with self._lock:
-            batch, self._pending = self._pending, []
+            batch = self._taken()
         if batch:
             self._predict(batch)
+
+    def _taken(self) -> list[ShadowWork]:
+        """Everything queued, the queue emptied (called with the lock held)."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        batch, self._pending = self._pending, []
+        return batch
 
     def _predict(self, batch: list[ShadowWork]) -> None:
         by_challenger: dict[str, list[ShadowWork]] = {}
