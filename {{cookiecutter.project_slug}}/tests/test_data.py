@@ -167,6 +167,21 @@ def test_json_lines_skip_a_torn_line_with_a_warning(tmp_path: Path) -> None:
     ]
 
 
+def test_a_file_that_is_no_log_is_not_warned_of_line_by_line(tmp_path: Path) -> None:
+    """A CSV given as a log: a few lines named, then one warning for the rest."""
+    log = tmp_path / "churn.jsonl"
+    log.write_text("a,b\n" + "1,2\n" * 30 + '{"a": 1}\n', encoding="utf-8")
+    with pytest.warns(ProjectWarning) as warned:
+        frame = read_table(log)
+    assert frame["a"].tolist() == [1]
+    said = [str(warning.message) for warning in warned]
+    assert said[:2] == [
+        f"{log}:1: not a whole JSON record (cut short?); skipped",
+        f"{log}:2: not a whole JSON record (cut short?); skipped",
+    ]
+    assert said[5:] == [f"{log}: 26 more lines that are not whole JSON records skipped"]
+
+
 TYPED = DataConfig(
     path=Path("typed.csv"),
     target=NumericColumn(name="y", type="numeric"),

@@ -42,7 +42,8 @@ from {{ cookiecutter.package_name }}.data import (
     read_json_lines,
     validate,
 )
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.errors import ConfigError, DataError
+from {{ cookiecutter.package_name }}.experiment_report import experiment_report
 from {{ cookiecutter.package_name }}.experiments import (
     AB,
     CHALLENGER,
@@ -238,6 +239,28 @@ def test_records_queued_for_the_shadow_before_a_reload_are_still_predicted(
         (response.request_id, index) for index in range(5)
     ]
     assert {e["model_version"] for e in shadowed} == {arena.challenger.run_id}
+
+
+def test_the_report_reads_the_latest_experiment_alone(arena: Arena, sample: pd.DataFrame) -> None:
+    """An earlier experiment's lines (a shadow run of the same two models, here) are not
+    pooled into the report on the next; a log that is not there is named."""
+    config = with_experiment(arena.config, arena.logs)
+    records = keyed_records(sample, config, 40)
+    for mode, sent in ((SHADOW, records), (AB, records[:30])):
+        for client in arena.serve(mode, challenger_share=0.5):
+            body = client.post("/predict", json={"records": sent}).json()
+            for index, answer in enumerate(body["predictions"]):
+                feedback = {"request_id": body["request_id"], "index": index}
+                client.post("/feedback", json=feedback | {"actual": answer["prediction"]})
+
+    logs = config.serving
+    report = experiment_report(config, logs.prediction_log, logs.feedback_log)
+
+    assert report.experiment == f"ab {arena.champion.run_id} against {arena.challenger.run_id}"
+    assert report.champion.requests + report.challenger.requests == 30
+    assert report.champion.labelled + report.challenger.labelled == 30
+    with pytest.raises(DataError, match=r"nowhere\.jsonl: log not found"):
+        experiment_report(config, logs.prediction_log, arena.logs / "nowhere.jsonl")
 
 
 def test_records_without_a_key_are_assigned_one_by_one() -> None:

@@ -40,7 +40,7 @@ from .config import Config
 from .data import frame_from_records
 from .errors import ProjectError
 from .experiments import AB, CHALLENGER, SHADOW, Assignment, Experiment
-from .json_lines import SHADOW_ENTRY, JsonLinesLog, read_entries
+from .json_lines import EXPERIMENT, SHADOW_ENTRY, JsonLinesLog, read_entries
 from .predict import MODEL_VERSION, load_for_inference
 
 NO_MODEL = "no trained model: run train first"
@@ -196,8 +196,12 @@ class PredictionService:
         answers = self._answer(champion, challenger, features, assignments)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         now = datetime.now(UTC).isoformat()
+        experiment = {}
+        if challenger is not None:
+            experiment = {EXPERIMENT: self.experiment.name(champion.version, challenger.version)}
         entries = [
             logged_prediction(now, request_id, index, answer, assignment.arm, assignment.key)
+            | experiment
             | {"latency_ms": latency_ms, "inputs": row}
             for index, (row, answer, assignment) in enumerate(
                 zip(rows, answers, assignments, strict=True)
@@ -210,7 +214,7 @@ class PredictionService:
         )
         later = None
         if self.shadow is not None and challenger is not None:
-            work = ShadowWork(features, request_id, assignments, challenger)
+            work = ShadowWork(features, request_id, assignments, challenger, experiment)
             later = functools.partial(self.shadow.add, work)
         return response, later
 
@@ -319,6 +323,7 @@ class ShadowWork:
     request_id: str
     assignments: list[Assignment]
     challenger: SavedModel
+    experiment: dict[str, str]  # the experiment's name, as the champion's lines log it
 
 
 class ShadowQueue:
@@ -385,6 +390,7 @@ class ShadowQueue:
                     logged_prediction(
                         now, work.request_id, index, next(answers), CHALLENGER, assignment.key
                     )
+                    | work.experiment
                     # per record, predicted in a batch
                     | {SHADOW_ENTRY: True, "latency_ms": latency_ms}
                     for work in batch

@@ -23,7 +23,7 @@ from scipy import stats
 from .config import Config
 from .errors import DataError
 from .experiments import CHALLENGER, CHAMPION
-from .outcomes import read_outcomes
+from .outcomes import latest_experiment, read_outcomes
 
 WINNERS = (CHAMPION, CHALLENGER, "undecided")
 
@@ -52,14 +52,17 @@ class ExperimentReport:
     reason: str
     needed_per_arm: int | None  # outcomes per arm to find min_relative_effect
     still_needed_per_arm: int | None
+    experiment: str | None = None  # the name its log lines carry
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) -> ExperimentReport:
-    """The report on the latest challenger in ``prediction_log`` against the champion."""
-    outcomes = read_outcomes(prediction_log, feedback_log)
+    """The report on the latest experiment in ``prediction_log``: its challenger against
+    its champion, on the lines it logged alone."""
+    experiment = latest_experiment(prediction_log)
+    outcomes = read_outcomes(prediction_log, feedback_log, experiment)
     versions = {arm: _latest_version(outcomes.served, arm) for arm in (CHAMPION, CHALLENGER)}
     if versions[CHALLENGER] is None or versions[CHAMPION] is None:
         raise DataError(
@@ -105,6 +108,7 @@ def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) 
         still_needed_per_arm=None
         if needed is None
         else max(0, needed - min(len(champion), len(challenger))),
+        experiment=experiment,
     )
 
 
@@ -209,6 +213,7 @@ def render_html(report: ExperimentReport) -> str:
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Experiment report</title></head><body>
 <h1>Experiment: {report.winner}</h1>
+<p>{html.escape(report.experiment or "")}</p>
 <p>{html.escape(report.reason)}</p>
 <table><tr><th>arm</th><th>model version</th><th>records</th><th>outcomes</th>
 <th>{report.metric} ({1 - report.significance:.0%} interval)</th></tr>{rows}</table>

@@ -37,6 +37,11 @@ class Experiment:
     share: float
     key: str | None
 
+    def name(self, champion: str, challenger: str) -> str:
+        """What every log line of the experiment between two model versions carries, so
+        that its report reads its lines only, not those of earlier experiments."""
+        return f"{self.mode} {champion} against {challenger}"
+
     def assign(self, value: object, request_id: str, index: int) -> Assignment:
         """The assignment of the record at ``index`` of a request whose key field holds
         ``value`` (None: the record has no key, and is assigned by its request)."""

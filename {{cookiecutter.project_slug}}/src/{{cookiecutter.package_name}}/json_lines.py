@@ -36,6 +36,8 @@ from .errors import ProjectWarning
 
 # Marks a logged prediction no client received (a shadow model's): not a row of traffic.
 SHADOW_ENTRY = "shadow"
+# Names the champion-against-challenger experiment a logged prediction was made in.
+EXPERIMENT = "experiment"
 
 
 def rotated_files(path: Path) -> list[Path]:
@@ -50,10 +52,13 @@ def read_entries(path: Path) -> Iterator[dict[str, Any]]:
     """Every whole JSON object in the log at ``path`` and its rotated files, oldest first.
 
     A line that is not a whole JSON object (cut short by a crash, or edited by hand) is
-    skipped with a ``ProjectWarning`` that names the file and the line.
+    skipped with a ``ProjectWarning`` that names the file and the line; past
+    ``NAMED_BAD_LINES`` of them in a file (a file that is no log at all), one more
+    warning counts the rest.
     """
     files = [*rotated_files(path), *([path] if path.is_file() else [])]
     for file in files:
+        skipped = 0
         with file.open("rb") as stream:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
@@ -64,12 +69,24 @@ def read_entries(path: Path) -> Iterator[dict[str, Any]]:
                     entry = None
                 if isinstance(entry, dict):
                     yield entry
-                else:
+                    continue
+                skipped += 1
+                if skipped <= NAMED_BAD_LINES:
                     warnings.warn(
                         f"{file}:{number}: not a whole JSON record (cut short?); skipped",
                         ProjectWarning,
                         stacklevel=2,
                     )
+        if skipped > NAMED_BAD_LINES:
+            warnings.warn(
+                f"{file}: {skipped - NAMED_BAD_LINES} more lines that are not whole JSON "
+                "records skipped",
+                ProjectWarning,
+                stacklevel=2,
+            )
+
+
+NAMED_BAD_LINES = 5  # unreadable lines of a log warned of one by one
 {%- if cookiecutter.serving == "fastapi" %}
 
 

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
+from .errors import DataError
 from .experiments import CHAMPION
-from .json_lines import SHADOW_ENTRY, read_entries
+from .json_lines import EXPERIMENT, SHADOW_ENTRY, read_entries, rotated_files
 from .tasks import Predictions
 
 # The columns of ``Outcomes.labelled``: one row per prediction whose outcome came back.
@@ -34,13 +35,19 @@ class Outcomes:
     labelled: pd.DataFrame  # COLUMNS
 
 
-def read_outcomes(prediction_log: Path, feedback_log: Path) -> Outcomes:
-    """The prediction log joined to the feedback log, reading the predictions once.
+def read_outcomes(
+    prediction_log: Path, feedback_log: Path, experiment: str | None = None
+) -> Outcomes:
+    """The prediction log joined to the feedback log, reading the predictions once;
+    with ``experiment``, only the predictions made in it (``latest_experiment``).
 
     Only the predictions that have an outcome are kept, so memory grows with the
     feedback, not with the traffic. A record a shadow model also predicted has two
     rows, one per model: both are scored against the same outcome.
     """
+    for log in (prediction_log, feedback_log):
+        if not log.is_file() and not rotated_files(log):
+            raise DataError(f"{log}: log not found")
     actual = {
         (entry["request_id"], entry["index"]): entry["actual"]
         for entry in read_entries(feedback_log)
@@ -51,6 +58,8 @@ def read_outcomes(prediction_log: Path, feedback_log: Path) -> Outcomes:
     for entry in read_entries(prediction_log):
         output = entry.get("output")
         if not isinstance(output, dict) or "prediction" not in output:
+            continue
+        if experiment is not None and entry.get(EXPERIMENT) != experiment:
             continue
         arm, version = str(entry.get("arm", CHAMPION)), str(entry.get("model_version"))
         shadow = bool(entry.get(SHADOW_ENTRY))
@@ -75,6 +84,14 @@ def read_outcomes(prediction_log: Path, feedback_log: Path) -> Outcomes:
 
 
 _NONE = object()  # no outcome reported: told apart from an outcome of null
+
+
+def latest_experiment(prediction_log: Path) -> str | None:
+    """The name of the last champion-against-challenger experiment in the log, if any."""
+    latest = None
+    for entry in read_entries(prediction_log):
+        latest = entry.get(EXPERIMENT, latest)
+    return None if latest is None else str(latest)
 
 
 class _ClassesOnly:
