@@ -61,7 +61,8 @@ def main() -> None:
         "--config", type=Path, help="the config tune reads (default: the project's)"
     )
     arguments = parser.parse_args()
-    options = ["--trials", str(arguments.trials)]
+    # Each worker may run the whole budget; the cap stops both once the study holds it.
+    options = ["--trials", str(arguments.trials), "--max-study-trials", str(arguments.trials)]
     if arguments.config:
         options += ["--config", str(arguments.config.resolve())]
     with tempfile.TemporaryDirectory(prefix="bench-tuning-") as scratch:

@@ -68,13 +68,14 @@ def test_two_tuning_workers_share_one_study(project: Path, postgres: Any) -> Non
     or run twice, and the best written equals the best trial in the database."""
     slug = project.name
     env = {"TUNING_STORAGE": postgres.create_database("optuna")}
-    worker = ["uv", "run", slug, "tune", "--study", "search-1", "--trials", str(TRIALS)]
+    budget = ["--trials", str(TRIALS), "--max-study-trials", str(TRIALS)]
+    worker = ["uv", "run", slug, "tune", "--study", "search-1", *budget]
     outputs = at_once([worker, worker], project, env)
     ran = [int(re.search(r"\((\d+) by this process\)", out).group(1)) for out in outputs]
     assert sum(ran) == TRIALS, outputs  # how they shared it depends on who started first
 
     written = run(
-        ["uv", "run", slug, "tune", "--study", "search-1", "--best-only"], project, extra_env=env
+        ["uv", "run", slug, "tune", "--study", "search-1", "--write-best"], project, extra_env=env
     )
     assert f"after {TRIALS} trials" in written.stdout
 

@@ -42,16 +42,17 @@ def quick(config: Config) -> Config:
 
 
 def test_workers_of_a_shared_study_share_one_budget(config: Config, tmp_path: Path) -> None:
-    """A second worker adds only the trials the study still lacks; the best is written
-    once, on request, and is the best finished trial in the database."""
+    """Under a cap on the study, a second worker adds only the trials the study still
+    lacks; the best is written once, on request, and is the best finished trial in the
+    database."""
     import optuna
 
     shared = SharedStudy(f"sqlite:///{tmp_path / 'study.db'}", "search-1")
     first = tune(quick(config), trials=3, shared=shared)
     assert (first.trials, first.ran, first.written) == (3, 3, None)
     assert config.model.params_file is not None
-    assert not config.model.params_file.exists(), "workers leave writing to --best-only"
-    second = tune(quick(config), trials=5, shared=shared)
+    assert not config.model.params_file.exists(), "workers leave writing to --write-best"
+    second = tune(quick(config), trials=5, shared=shared, max_study_trials=5)
     assert (second.trials, second.ran) == (5, 2)
     best = write_best(quick(config), shared)
     assert best.written == config.model.params_file
@@ -60,10 +61,11 @@ def test_workers_of_a_shared_study_share_one_budget(config: Config, tmp_path: Pa
     assert [trial.number for trial in finished] == [0, 1, 2, 3, 4]
     winner = max(finished, key=lambda trial: trial.value or float("-inf"))
     assert yaml.safe_load(config.model.params_file.read_text(encoding="utf-8")) == winner.params
-    # A worker that starts after --best-only, the written parameters merged over its
-    # own, still belongs to the same search.
+    # A worker that starts after --write-best, the written parameters merged over its
+    # own, still belongs to the same search; without a cap it runs all its trials.
     tuned = with_tuned_params(quick(config))
-    assert tune(tuned, trials=6, shared=shared).ran == 1
+    after = tune(tuned, trials=2, shared=shared)
+    assert (after.trials, after.ran) == (7, 2)
 
 
 def test_a_worker_joining_a_spent_study_runs_no_trial(config: Config, tmp_path: Path) -> None:
@@ -75,7 +77,7 @@ def test_a_worker_joining_a_spent_study_runs_no_trial(config: Config, tmp_path: 
     tune(quick(config), trials=2, shared=shared)
     study = optuna.load_study(study_name="search-1", storage=shared.storage)
     study.ask()  # a trial another worker has started and not finished
-    joined = tune(quick(config), trials=3, shared=shared)
+    joined = tune(quick(config), trials=3, shared=shared, max_study_trials=2)
     assert (joined.trials, joined.ran) == (2, 0)
     states = [trial.state.name for trial in study.get_trials(deepcopy=False)]
     assert states.count("COMPLETE") == 2
@@ -111,10 +113,13 @@ def test_a_missing_database_driver_says_how_to_install_one(config: Config) -> No
     "arguments",
     [
         ["--study", "search-1"],
-        ["--best-only"],
+        ["--write-best"],
+        ["--max-study-trials", "10"],
         ["--storage", "sqlite:///s.db"],
         ["--storage", "sqlite:///s.db", "--study", ""],
-        ["--storage", "sqlite:///s.db", "--study", "s", "--best-only", "--trials", "3"],
+        ["--storage", "sqlite:///s.db", "--study", "s", "--write-best", "--trials", "3"],
+        ["--storage", "sqlite:///s.db", "--study", "s", "--write-best", "--max-study-trials", "3"],
+        ["--storage", "sqlite:///s.db", "--study", "s", "--max-study-trials", "0"],
     ],
 )
 def test_shared_study_options_that_do_not_fit_are_usage_errors(

@@ -888,7 +888,7 @@ def tune_command(
     config: ConfigOption = DEFAULT_CONFIG,
     trials: Annotated[
         int | None,
-        typer.Option(help="Trials in all; default: tuning.trials.", min=1),
+        typer.Option(help="Trials to run; default: tuning.trials.", min=1, metavar="<n>"),
     ] = None,
     storage: Annotated[
         str | None,
@@ -903,9 +903,15 @@ def tune_command(
         str | None,
         typer.Option(help="Name of the shared study.", show_default=False),
     ] = None,
-    best_only: Annotated[
+    max_study_trials: Annotated[
+        int | None,
+        typer.Option(
+            help="Cap on the shared study's trials.", min=1, metavar="<n>", show_default=False
+        ),
+    ] = None,
+    write_best_only: Annotated[
         bool,
-        typer.Option("--best-only", help="Run no trial: write the shared study's best."),
+        typer.Option("--write-best", help="Run no trial: write the shared study's best."),
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -913,26 +919,27 @@ def tune_command(
 
     The best are written to model.params_file, where train reads them. With --storage,
     this process joins a study that other workers share (on this machine or others) and
-    adds trials until the study holds --trials; `tune --best-only` then writes the best.
+    runs --trials trials of it (--max-study-trials caps the whole study); `tune
+    --write-best` then writes the best.
 
     \b
     Example: {{ cookiecutter.project_slug }} tune --trials 10
-    Workers: {{ cookiecutter.project_slug }} tune --storage URL --study s1 --trials 100
-    Then:    {{ cookiecutter.project_slug }} tune --storage URL --study s1 --best-only
+    Workers: {{ cookiecutter.project_slug }} tune --storage URL --study s1 --trials 50
+    Then:    {{ cookiecutter.project_slug }} tune --storage URL --study s1 --write-best
     Exit codes: 0 searched or written, 1 bad config, data or storage, 2 bad usage.
     """
     from .config import load_config
 
-    shared = _shared_study(storage, study, best_only, trials)
+    shared = _shared_study(storage, study, write_best_only, trials, max_study_trials)
     settings = load_config(config)
     with loading_libraries():
         from .tuning import tune, write_best
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 
-        if settings.tracking.enabled and not best_only:
+        if settings.tracking.enabled and not write_best_only:
             _open_tracking_store(settings)
 {%- endif %}
-    if best_only and shared is not None:
+    if write_best_only and shared is not None:
         result = write_best(settings, shared, input_path)
     else:
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -942,13 +949,17 @@ def tune_command(
                 from .tracking import tuning_runs
 
                 log_trial = stack.enter_context(tuning_runs(settings))
-            result = tune(settings, input_path, trials, log_trial, shared)
+            result = tune(settings, input_path, trials, log_trial, shared, max_study_trials)
 {%- else %}
-        result = tune(settings, input_path, trials, shared=shared)
+        result = tune(
+            settings, input_path, trials, shared=shared, max_study_trials=max_study_trials
+        )
 {%- endif %}
     metric = result.metric
     where = "" if shared is None else f"study {shared.name}: "
-    by_this = f" ({result.ran} by this process)" if shared is not None and not best_only else ""
+    by_this = (
+        f" ({result.ran} by this process)" if shared is not None and not write_best_only else ""
+    )
     typer.echo(
         f"{where}best {metric.name} {result.best_score:.4f} ({settings.tuning.cv_folds}-fold "
         f"cv, {metric.direction}) after {result.trials} trials{by_this}: {result.best_params}"
@@ -957,19 +968,23 @@ def tune_command(
         typer.echo(f"wrote {result.written}; run train to use them")
     elif shared is not None:
         typer.echo(
-            f"once every worker is done: tune --study {shared.name} --best-only, with the same "
+            f"once every worker is done: tune --study {shared.name} --write-best, with the same "
             "storage, writes the best for train"
         )
 
 
 def _shared_study(
-    storage: str | None, study: str | None, best_only: bool, trials: int | None
+    storage: str | None,
+    study: str | None,
+    write_best_only: bool,
+    trials: int | None,
+    max_study_trials: int | None,
 ) -> SharedStudy | None:
     """The shared study the options name; None for a search of this process alone."""
     from .tuning import SharedStudy
 
     if storage is None:
-        if study is not None or best_only:
+        if study is not None or write_best_only or max_study_trials is not None:
             raise typer.BadParameter(
                 "a shared study needs its database: give --storage or set TUNING_STORAGE",
                 param_hint="'--storage'",
@@ -980,8 +995,9 @@ def _shared_study(
             "name the shared study (a storage is set, by --storage or TUNING_STORAGE)",
             param_hint="'--study'",
         )
-    if best_only and trials is not None:
-        raise typer.BadParameter("--best-only runs no trial", param_hint="'--trials'")
+    if write_best_only and (trials is not None or max_study_trials is not None):
+        option = "'--trials'" if trials is not None else "'--max-study-trials'"
+        raise typer.BadParameter("--write-best runs no trial", param_hint=option)
     return SharedStudy(storage, study)
 
 

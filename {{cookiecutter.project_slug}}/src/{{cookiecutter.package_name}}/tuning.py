@@ -6,8 +6,9 @@ are written to ``model.params_file``, where ``train`` picks them up.
 
 By default a search is one process and one in-memory study, seeded by the config. A
 ``SharedStudy`` lives in a database (PostgreSQL for workers on several machines) that
-any number of ``tune`` processes join: each adds trials until the study holds the
-budget, and ``write_best`` writes the best parameters once, when asked.
+any number of ``tune`` processes join: each runs its own number of trials (the study
+as a whole optionally capped), and ``write_best`` writes the best parameters once,
+when asked.
 """
 
 from __future__ import annotations
@@ -75,8 +76,14 @@ def tune(
     trials: int | None = None,
     log_trial: TrialLogger | None = None,
     shared: SharedStudy | None = None,
+    max_study_trials: int | None = None,
 ) -> TuningResult:
-    """Search ``tuning.space`` until the study holds ``trials`` trials (``tuning.trials``).
+    """Search ``tuning.space`` for ``trials`` trials (``tuning.trials``).
+
+    On a shared study, ``max_study_trials`` caps the study as a whole, other workers'
+    trials included: this worker stops once the study holds that many, and a trial it
+    draws past the cap is recorded as pruned, so workers that reach it together never
+    overshoot it.
 
     The search reads ``data_path`` (default: ``data.path``) and, like ``train``, keeps its
     held-out part out of every trial. A local search writes the best parameters to
@@ -97,8 +104,8 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         nonlocal ran
-        if trial.number >= budget:  # another worker took the last trial first
-            study.stop()
+        if max_study_trials is not None and trial.number >= max_study_trials:
+            study.stop()  # another worker took the last trial first
             raise optuna.TrialPruned("the study's budget is spent")
         value = _cross_validated(config, trial, features, target)
         ran += 1
@@ -106,14 +113,16 @@ def tune(
             log_trial(trial.params, metric.value(value))
         return value
 
-    # Stops as soon as the study holds the budget, trials of other workers included.
-    enough = optuna.study.MaxTrialsCallback(budget, states=None)
+    # Stops as soon as the study holds its cap, trials of other workers included.
+    callbacks = []
+    if max_study_trials is not None:
+        callbacks.append(optuna.study.MaxTrialsCallback(max_study_trials, states=None))
     # One thread for the numerical libraries: tuning workers often share a machine, and
     # two of them on two cores, each with a thread per core, took 1.4x the time of one
     # worker alone; with one thread each, 0.6x (120 trials). One worker alone loses
     # nothing by it.
     with threadpool_limits(limits=1):
-        study.optimize(objective, n_trials=budget, callbacks=[enough])
+        study.optimize(objective, n_trials=budget, callbacks=callbacks)
     return _result(config, study, ran, write=shared is None)
 
 
@@ -139,7 +148,7 @@ def search_sha256(config: Config, data_file: Path) -> str:
         "task": config.task.name,
         "estimator": config.model.estimator,
         # The fixed parameters only: those of the space are what the search varies, and
-        # what `--best-only` writes back must not make the study another search.
+        # what `--write-best` writes back must not make the study another search.
         "params": {
             name: value
             for name, value in config.model.params.items()
