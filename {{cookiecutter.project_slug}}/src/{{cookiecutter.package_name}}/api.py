@@ -335,8 +335,8 @@ class ShadowQueue:
     a batch that does not fill within ``SHADOW_WAIT_SECONDS`` of its first record is
     predicted as it is. One queue serves the server's whole life, so records queued just
     before a reload are still predicted, by the challenger they were queued for; what is
-    queued when the server stops is predicted then. A failure is logged as a warning: the clients have
-    their answers and the champion's entries are logged.
+    queued when the server stops is predicted then. A failure is logged as a warning:
+    the clients have their answers and the champion's entries are logged.
     """
 
     def __init__(self, service: PredictionService) -> None:

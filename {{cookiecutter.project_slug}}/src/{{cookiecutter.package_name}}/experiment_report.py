@@ -23,7 +23,7 @@ from scipy import stats
 from .config import Config
 from .errors import DataError
 from .experiments import CHALLENGER, CHAMPION
-from .outcomes import latest_experiment, read_outcomes
+from .outcomes import read_outcomes
 
 WINNERS = (CHAMPION, CHALLENGER, "undecided")
 
@@ -61,8 +61,7 @@ class ExperimentReport:
 def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) -> ExperimentReport:
     """The report on the latest experiment in ``prediction_log``: its challenger against
     its champion, on the lines it logged alone."""
-    experiment = latest_experiment(prediction_log)
-    outcomes = read_outcomes(prediction_log, feedback_log, experiment)
+    outcomes = read_outcomes(prediction_log, feedback_log, latest_experiment=True)
     versions = {arm: _latest_version(outcomes.served, arm) for arm in (CHAMPION, CHALLENGER)}
     if versions[CHALLENGER] is None or versions[CHAMPION] is None:
         raise DataError(
@@ -108,7 +107,7 @@ def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) 
         still_needed_per_arm=None
         if needed is None
         else max(0, needed - min(len(champion), len(challenger))),
-        experiment=experiment,
+        experiment=outcomes.experiment,
     )
 
 

@@ -24,7 +24,16 @@ from .json_lines import EXPERIMENT, SHADOW_ENTRY, read_entries, rotated_files
 from .tasks import Predictions
 
 # The columns of ``Outcomes.labelled``: one row per prediction whose outcome came back.
-COLUMNS = ["time", "model_version", "arm", "shadow", "prediction", "probabilities", "actual"]
+COLUMNS = [
+    "time",
+    "model_version",
+    "arm",
+    "shadow",
+    "prediction",
+    "probabilities",
+    "actual",
+    "experiment",
+]
 
 
 @dataclass(frozen=True)
@@ -33,13 +42,15 @@ class Outcomes:
 
     served: Counter[tuple[str, str, bool]]  # (arm, model version, shadow) -> records
     labelled: pd.DataFrame  # COLUMNS
+    experiment: str | None = None  # the one experiment read, with ``latest_experiment``
 
 
 def read_outcomes(
-    prediction_log: Path, feedback_log: Path, experiment: str | None = None
+    prediction_log: Path, feedback_log: Path, *, latest_experiment: bool = False
 ) -> Outcomes:
     """The prediction log joined to the feedback log, reading the predictions once;
-    with ``experiment``, only the predictions made in it (``latest_experiment``).
+    with ``latest_experiment``, only the predictions of the last champion-against-
+    challenger experiment the log holds (every prediction, if it holds none).
 
     Only the predictions that have an outcome are kept, so memory grows with the
     feedback, not with the traffic. A record a shadow model also predicted has two
@@ -53,17 +64,19 @@ def read_outcomes(
         for entry in read_entries(feedback_log)
         if {"request_id", "index", "actual"} <= entry.keys()
     }
-    served: Counter[tuple[str, str, bool]] = Counter()
+    served: dict[str | None, Counter[tuple[str, str, bool]]] = {}  # per experiment
+    latest = None
     rows: list[tuple[Any, ...]] = []
     for entry in read_entries(prediction_log):
         output = entry.get("output")
         if not isinstance(output, dict) or "prediction" not in output:
             continue
-        if experiment is not None and entry.get(EXPERIMENT) != experiment:
-            continue
+        experiment = entry.get(EXPERIMENT)
+        if experiment is not None:
+            experiment = latest = str(experiment)
         arm, version = str(entry.get("arm", CHAMPION)), str(entry.get("model_version"))
         shadow = bool(entry.get(SHADOW_ENTRY))
-        served[arm, version, shadow] += 1
+        served.setdefault(experiment, Counter())[arm, version, shadow] += 1
         outcome = actual.get((entry.get("request_id"), entry.get("index")), _NONE)
         if outcome is not _NONE:
             probabilities = output.get("probabilities")
@@ -76,22 +89,17 @@ def read_outcomes(
                     output["prediction"],
                     probabilities,
                     outcome,
+                    experiment,
                 )
             )
     labelled = pd.DataFrame(rows, columns=COLUMNS)
     labelled["time"] = pd.to_datetime(labelled["time"], utc=True, errors="coerce")
-    return Outcomes(served, labelled)
+    if latest_experiment and latest is not None:
+        return Outcomes(served[latest], labelled[labelled["experiment"] == latest], latest)
+    return Outcomes(sum(served.values(), Counter()), labelled)
 
 
 _NONE = object()  # no outcome reported: told apart from an outcome of null
-
-
-def latest_experiment(prediction_log: Path) -> str | None:
-    """The name of the last champion-against-challenger experiment in the log, if any."""
-    latest = None
-    for entry in read_entries(prediction_log):
-        latest = entry.get(EXPERIMENT, latest)
-    return None if latest is None else str(latest)
 
 
 class _ClassesOnly:
