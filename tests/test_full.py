@@ -45,9 +45,19 @@ def ci_commands(root: Path) -> list[list[str]]:
     return commands
 
 
-def covered_by_full_nox(command: list[str]) -> bool:
-    """`uv run nox -s lint typecheck` and the like: already run as part of `uv run nox`."""
-    return command[:4] == ["uv", "run", "nox", "-s"]
+def default_sessions(root: Path) -> set[str]:
+    """The nox sessions a bare `uv run nox` runs in the baked project."""
+    listed = run(["uv", "run", "nox", "--list", "--json"], root).stdout
+    return {session["name"] for session in json.loads(listed)}
+
+
+def covered_by_full_nox(command: list[str], defaults: set[str]) -> bool:
+    """`uv run nox -s tests`, `uv run nox -s lint typecheck` and the like: sessions that
+    `uv run nox`, which every README runs, runs as well, with the same arguments."""
+    sessions = command[4:]
+    return (
+        command[:4] == ["uv", "run", "nox", "-s"] and bool(sessions) and set(sessions) <= defaults
+    )
 
 
 def readme_commands(root: Path) -> list[list[str]]:
@@ -147,10 +157,14 @@ def test_baked_project_works_as_its_readme_says(bake: Bake, answers: Answers) ->
     assert ["uv", "sync"] in commands
     assert ["uv", "run", slug, "train"] in commands
     assert ["uv", "run", "nox"] in commands
+    defaults: set[str] = set()
     for command in commands:
-        run(command, root)
+        if command == ["uv", "run", "nox"]:
+            defaults = default_sessions(root)
+        if not covered_by_full_nox(command, defaults):
+            run(command, root)
     for command in ci_commands(root):
-        if command not in commands and not covered_by_full_nox(command):
+        if command not in commands and not covered_by_full_nox(command, defaults):
             run(command, root)  # e.g. `uv sync --locked`, `uv build`
 
     if resolved(answers)["git_init"] == "yes":

@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.artifacts import (
     load_run,
     save_model,
     sealed,
+    write_json,
 )
 from {{ cookiecutter.package_name }}.config import Config
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError, ProjectError
@@ -89,6 +90,26 @@ def test_run_without_a_recorded_hash_is_refused(run_copy: Path) -> None:
     _write_metadata(run_copy, sealed(metadata))
     with pytest.raises(ModelNotFoundError, match=f"no {MODEL_HASH} recorded"):
         load_run(run_copy.parent, str(run_copy))
+
+
+def test_a_figure_json_has_no_word_for_is_written_as_null(run_copy: Path) -> None:
+    """NaN and the infinities (a metric undefined on one class, say) are not JSON: every
+    file the project writes holds null in their place, and a run holding one still
+    loads, its hash computed on what the file says."""
+    metadata = _metadata(run_copy)
+    metadata["metrics"] = {**metadata["metrics"], "undefined": float("nan")}
+    metadata["bounds"] = [float("-inf"), 0.5, float("inf")]
+    write_json(run_copy / METADATA_FILE, sealed(metadata))
+
+    def refuse(word: str) -> None:
+        pytest.fail(f"{word} is not JSON")
+
+    written = json.loads(
+        (run_copy / METADATA_FILE).read_text(encoding="utf-8"), parse_constant=refuse
+    )
+    assert (written["metrics"]["undefined"], written["bounds"]) == (None, [None, 0.5, None])
+    loaded = load_run(run_copy.parent, str(run_copy)).metadata
+    assert (loaded["metrics"]["undefined"], loaded["bounds"]) == (None, [None, 0.5, None])
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ from {{ cookiecutter.package_name }}.data import (
     read_json_lines,
     validate,
 )
-from {{ cookiecutter.package_name }}.errors import ConfigError, DataError
+from {{ cookiecutter.package_name }}.errors import ConfigError, DataError, ProjectWarning
 from {{ cookiecutter.package_name }}.experiment_report import experiment_report
 from {{ cookiecutter.package_name }}.experiments import (
     AB,
@@ -127,6 +127,10 @@ def keyed_records(sample: pd.DataFrame, config: Config, count: int) -> list[dict
     return parsed
 
 
+def versions_of(body: dict[str, Any]) -> list[str]:
+    return [prediction["model_version"] for prediction in body["predictions"]]
+
+
 def test_ab_splits_by_entity_and_each_arm_answers_with_its_own_model(
     arena: Arena, sample: pd.DataFrame
 ) -> None:
@@ -135,13 +139,16 @@ def test_ab_splits_by_entity_and_each_arm_answers_with_its_own_model(
     for client in arena.serve(AB, challenger_share=0.3):
         body = client.post("/predict", json={"records": sent}).json()
         again = client.post("/predict", json={"records": sent[:50]}).json()
+        one = next(r for r, v in zip(sent, versions_of(body), strict=True) if v != champion.run_id)
+        alone = client.post("/predict", json={"records": [one]}).json()
         described = client.get("/metadata").json()["experiment"]
 
-    versions = [prediction["model_version"] for prediction in body["predictions"]]
+    versions = versions_of(body)
     assert set(versions) == {champion.run_id, challenger.run_id}
     assert 0.2 < versions.count(challenger.run_id) / len(versions) < 0.4
     assert [p["model_version"] for p in again["predictions"]] == versions[:50], "sticky"
-    assert body["model_version"] == champion.run_id
+    assert body["model_version"] == champion.run_id, "both answered: the champion's"
+    assert alone["model_version"] == challenger.run_id, "the challenger alone answered"
 
     features = pd.DataFrame(sent)[config.data.feature_names]
     for run in (champion, challenger):
@@ -261,6 +268,20 @@ def test_the_report_reads_the_latest_experiment_alone(arena: Arena, sample: pd.D
     assert report.champion.labelled + report.challenger.labelled == 30
     with pytest.raises(DataError, match=r"nowhere\.jsonl: log not found"):
         experiment_report(config, logs.prediction_log, arena.logs / "nowhere.jsonl")
+    with pytest.raises(DataError, match="not one of its records is an outcome"):
+        experiment_report(config, logs.prediction_log, logs.prediction_log)
+    with pytest.raises(DataError, match="not one of its records is a logged prediction"):
+        experiment_report(config, logs.feedback_log, logs.feedback_log)
+    with logs.feedback_log.open("a", encoding="utf-8") as feedback_log:
+        feedback_log.write('{"request_id": "no index, no outcome"}\n')
+    with pytest.warns(
+        ProjectWarning, match=r"without an outcome \(request_id, index, actual\) skipped: 1$"
+    ):
+        again = experiment_report(config, logs.prediction_log, logs.feedback_log)
+    assert (again.champion.labelled, again.challenger.labelled) == (
+        report.champion.labelled,
+        report.challenger.labelled,
+    )
 
 
 def test_records_without_a_key_are_assigned_one_by_one() -> None:
@@ -287,14 +308,24 @@ def test_an_experiment_that_cannot_run_is_a_usage_error(arguments: list[str], me
 
 
 def test_a_challenger_that_does_not_load_keeps_the_api_unready(
-    trained: tuple[Config, TrainingRun], tmp_path: Path
+    trained: tuple[Config, TrainingRun], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config, _ = trained
-    api = create_app(with_experiment(config, tmp_path), challenger="no-such-run")
-    with TestClient(api) as client:
-        response = client.get("/ready")
-    assert response.status_code == 503
-    assert "no-such-run" in response.json()["detail"]
+    """A challenger that does not load, or that is the champion itself, leaves the API up
+    but unready, and the server's log says why."""
+    config, champion = trained
+    for challenger, reason in [
+        ("no-such-run", "no-such-run"),
+        (champion.run_id, "is the champion itself"),
+    ]:
+        caplog.clear()
+        api = create_app(with_experiment(config, tmp_path), challenger=challenger)
+        with TestClient(api) as client:
+            response = client.get("/ready")
+        assert response.status_code == 503
+        assert reason in response.json()["detail"]
+        [logged] = [r for r in caplog.records if r.name.endswith(".api")]
+        assert "/ready answers 503" in logged.getMessage()
+        assert reason in logged.getMessage()
 
 
 def test_the_key_must_be_a_column_of_the_data(config: Config, tmp_path: Path) -> None:
@@ -397,18 +428,19 @@ Running = Callable[..., AbstractContextManager[httpx2.Client]]  # the ``running`
 
 @pytest.fixture
 def rivals(isolated_in: Callable[[Path], Config], tmp_path: Path) -> tuple[Config, str, str]:
-    """A project with two runs, the first of them the latest: champion and challenger,
-    and the logs of an experiment between them."""
+    """A project with two runs, champion and challenger, and the logs of an experiment
+    between them; ``models/latest`` names the challenger, trained last, as ``train``
+    leaves it."""
     config = with_experiment(isolated_in(tmp_path), tmp_path)
     champion = train(config).run_id
     challenger = train(config.model_copy(update={"seed": 7})).run_id
-    mark_latest(config.paths.models, champion)
     return config, champion, challenger
 
 
 def run_experiment(
     running: Running,
     config: Config,
+    champion: str,
     challenger: str,
     sample: pd.DataFrame,
     right: dict[str, float],
@@ -424,7 +456,7 @@ def run_experiment(
     random = {arm: np.random.default_rng(0) for arm in (CHAMPION, CHALLENGER)}
     sent = keyed_records(sample, config, records)
     arms: dict[str, int] = {}
-    with running(config, challenger=challenger, mode=AB, share=0.5) as client:
+    with running(config, model=champion, challenger=challenger, mode=AB, share=0.5) as client:
         for start in range(0, len(sent), per_request):
             batch = sent[start : start + per_request]
             body = client.post("/predict", json={"records": batch}).json()
@@ -481,7 +513,7 @@ def test_the_report_finds_the_better_model_and_promotes_only_a_winner(
 ) -> None:
     """The whole loop over HTTP: two models, synthetic outcomes, the verdict, promotion."""
     config, champion, challenger = rivals
-    run_experiment(running, config, challenger, sample, right, records, per_request)
+    run_experiment(running, config, champion, challenger, sample, right, records, per_request)
 
     output, report = experiment_report_command(config, "--promote")
 
@@ -496,7 +528,10 @@ def test_the_report_finds_the_better_model_and_promotes_only_a_winner(
     assert on_its_side == decided, "a winner's whole interval is on its side"
     assert report["still_needed_per_arm"] >= 0
     assert (f"promoted: run {challenger}" in output) == decided
-    assert load_run(config.paths.models).version == (challenger if decided else champion)
+    assert (f"not promoted: the winner is {winner}; " in output) == (not decided)
+    assert load_run(config.paths.models).version == (challenger if decided else champion), (
+        "models/latest names the winner, or the champion again"
+    )
     assert (config.paths.models.parent / "experiment" / "report.html").is_file()
 
 
@@ -507,6 +542,7 @@ def test_a_reload_serves_the_champion_a_promotion_named_without_a_restart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config, champion, challenger = rivals
+    mark_latest(config.paths.models, champion)  # served before the experiment
     record = {"records": keyed_records(sample, config, 1)}
     with running(config) as client:
         refused = client.post("/reload")

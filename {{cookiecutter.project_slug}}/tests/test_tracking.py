@@ -291,7 +291,7 @@ def test_registry_commands_print_only_their_own_lines(
 
     Anything a library writes behind the command's back lands in ``capfd``.
     """
-    config, _ = registered
+    config, run = registered
     config_file = str(write(config, tmp_path / "config.yaml"))
     model = f"models:/{config.tracking.registered_model}@{CHAMPION}"
     output = tmp_path / "predictions.csv"
@@ -303,7 +303,8 @@ def test_registry_commands_print_only_their_own_lines(
     assert (predicted.exit_code, predicted.stdout) == (0, f"wrote {rows} predictions to {output}\n")
     promoted = runner.invoke(app, ["promote", "1", "-c", config_file])
     assert promoted.exit_code == 0
-    assert promoted.stdout == "version 1 already holds the champion alias\n"
+    latest = f"{config.paths.models / 'latest'}: run {run.run_id}"
+    assert promoted.stdout == f"version 1 already holds the champion alias\n{latest}\n"
     assert predicted.stderr == promoted.stderr == ""
     assert capfd.readouterr() == ("", "")
 
@@ -350,14 +351,17 @@ def test_registry_load_checks_the_hash_the_registry_keeps(
 
 
 def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
-    config: Config,
+    config: Config, tmp_path: Path
 ) -> None:
     """experiment-report --promote with tracking on: the challenger's registered version
     becomes the champion through the registry, the verdict kept as the reason; an
-    undecided experiment promotes nobody."""
+    undecided experiment promotes nobody. ``models/latest`` follows the champion each
+    time, so that commands run without --model use it."""
     champion_run = train(config)
     challenger_run = train(dummy(config))  # registered, but worse: no alias
     assert champion(config) == "1"
+    latest = config.paths.models / "latest"
+    assert latest.read_text(encoding="utf-8").split() == [challenger_run.run_id], "the newest"
 
     def arm(run: TrainingRun) -> Arm:
         return Arm(run.run_id, requests=400, labelled=300, value=0.8, interval=(0.75, 0.85))
@@ -378,17 +382,30 @@ def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
         still_needed_per_arm=0,
     )
     undecided = dataclasses.replace(verdict, winner="undecided")
-    assert promote_winner(config, undecided).startswith("not promoted")
+    said = promote_winner(config, undecided)
+    assert said == f"not promoted: the winner is undecided; {latest}: run {champion_run.run_id}"
     assert champion(config) == "1"
+    assert latest.read_text(encoding="utf-8").split() == [champion_run.run_id]
 
     said = promote_winner(config, verdict)
-    assert said == f"promoted: version 2 (run {challenger_run.run_id}) is the champion"
+    assert said == (
+        f"promoted: version 2 (run {challenger_run.run_id}) is the champion; "
+        f"{latest}: run {challenger_run.run_id}"
+    )
     assert champion(config) == "2"
+    assert latest.read_text(encoding="utf-8").split() == [challenger_run.run_id]
     with session(config) as client:
         tags = client.get_model_version(config.tracking.registered_model, "2").tags
     assert tags["promotion_reason"] == "experiment-report: the challenger is better"
-    rollback(config)
+
+    config_file = str(write(config, tmp_path / "config.yaml"))
+    rolled_back = CliRunner().invoke(app, ["rollback", "-c", config_file])
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert (
+        rolled_back.stdout == f"champion is version 1 again\n{latest}: run {champion_run.run_id}\n"
+    )
     assert champion(config) == "1", "an experiment's promotion rolls back like any other"
+    assert latest.read_text(encoding="utf-8").split() == [champion_run.run_id]
 {%- endif %}
 
 

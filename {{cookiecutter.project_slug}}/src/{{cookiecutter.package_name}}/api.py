@@ -150,6 +150,11 @@ class PredictionService:
         challenger = load_for_inference(
             self.config, self.challenger_reference, allow_external=external
         )
+        if challenger.version == champion.version:
+            raise ProjectError(
+                f"the challenger {self.challenger_reference} is the champion itself (run "
+                f"{champion.version}): an experiment needs two different models"
+            )
         return champion, challenger
 
     def _serve(self, champion: SavedModel, challenger: SavedModel | None) -> None:
@@ -209,8 +214,11 @@ class PredictionService:
         ]
         self._log(self.predictions_log, entries)
         self._records_in_request[request_id] = len(rows)
+        answered_by = {answer.model_version for answer in answers}
         response = PredictionResponse(
-            request_id=request_id, model_version=champion.version, predictions=answers
+            request_id=request_id,
+            model_version=answered_by.pop() if len(answered_by) == 1 else champion.version,
+            predictions=answers,
         )
         later = None
         if self.shadow is not None and challenger is not None:
@@ -429,6 +437,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.load()
+        if service.saved is None:  # up, but not ready: say why where the operator looks
+            logger.error("serving no model, /ready answers 503: %s", service.unavailable)
         yield
         if service.shadow is not None:
             service.shadow.flush()

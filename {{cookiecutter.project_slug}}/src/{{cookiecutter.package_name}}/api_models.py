@@ -127,5 +127,8 @@ class Prediction(BaseModel):
 
 class PredictionResponse(BaseModel):
     request_id: str
-    model_version: str  # the champion's; with a challenger, each prediction names its own
+    model_version: str = Field(
+        description="The model that answered every record; the champion's when the "
+        "champion and a challenger shared the request (each prediction names its own)."
+    )
     predictions: list[Prediction]

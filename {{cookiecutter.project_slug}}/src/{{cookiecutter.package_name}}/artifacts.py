@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import pickle
 import secrets
@@ -176,8 +177,25 @@ def atomic_copy(source: Path, destination: Path) -> None:
         raise
 
 
+def as_json(payload: Any) -> Any:
+    """``payload`` as standard JSON reads it back: objects it cannot hold as text, and
+    NaN and the infinities, which JSON has no words for, as null."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [finite(item) for item in value]
+        return value
+
+    return finite(json.loads(json.dumps(payload, default=str)))
+
+
 def write_json(path: Path, payload: Any) -> None:
-    atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    text = json.dumps(as_json(payload), indent=2, sort_keys=True, allow_nan=False)
+    atomic_write_text(path, text + "\n")
 
 
 @contextmanager
@@ -283,12 +301,24 @@ def metadata_sha256(metadata: dict[str, Any]) -> str:
 
 def sealed(metadata: dict[str, Any]) -> dict[str, Any]:
     """``metadata`` as JSON will read it back, with its hash added under ``METADATA_HASH``."""
-    plain: dict[str, Any] = json.loads(json.dumps(metadata, default=str))
+    plain: dict[str, Any] = as_json(metadata)
     return {**plain, METADATA_HASH: metadata_sha256(plain)}
 
 
 def mark_latest(models_dir: Path, run_id: str) -> None:
     atomic_write_text(models_dir / "latest", run_id + "\n")
+
+
+def point_latest_at(models_dir: Path, run_id: str) -> str:
+    """Point ``latest`` at ``run_id`` if that run is in ``models_dir`` on this machine, so
+    that everything run without ``--model`` uses the model a promotion or rollback chose;
+    what was done, in words."""
+    try:
+        run_dir = resolve_run_dir(models_dir, run_id)
+    except ModelNotFoundError:
+        return f"{models_dir / 'latest'} unchanged: run {run_id} is not in {models_dir / 'runs'}"
+    mark_latest(models_dir, run_dir.name)
+    return f"{models_dir / 'latest'}: run {run_dir.name}"
 
 
 def _latest_run_id(models_dir: Path) -> str:

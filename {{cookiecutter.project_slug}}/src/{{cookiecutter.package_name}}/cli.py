@@ -844,7 +844,8 @@ def experiment_report_command(
         ),
     ] = Path("reports/experiment"),
     promote: Annotated[
-        bool, typer.Option("--promote", help="Make the challenger champion if it won.")
+        bool,
+        typer.Option("--promote", help="Hand over to the challenger if it won."),
     ] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -852,7 +853,8 @@ def experiment_report_command(
 
     Joins the prediction and feedback logs of serve --challenger and compares the two
     arms by the task's online metric, with confidence intervals and a significance test.
-    Writes report.json and report.html; --promote hands over only to a winner.
+    Writes report.json and report.html; --promote hands over only to a winner, and
+    points models/latest at the model that serves on.
 
     \b
     Example: {{ cookiecutter.project_slug }} experiment-report --promote
@@ -1015,7 +1017,8 @@ def promote_command(
 ) -> None:
     """Make VERSION champion if it beats the champion.
 
-    Both are compared on the held-out rows, by tracking.promotion.metric.
+    Both are compared on the held-out rows, by tracking.promotion.metric. A new
+    champion trained in this project becomes models/latest too.
 
     \b
     Example: {{ cookiecutter.project_slug }} promote 2
@@ -1029,12 +1032,17 @@ def promote_command(
 
         _open_tracking_store(settings)
 
-    typer.echo(promote(settings, str(version), HeldOut.of_configured_data(settings)).describe())
+    promotion = promote(settings, str(version), HeldOut.of_configured_data(settings))
+    typer.echo(promotion.describe())
+    if promotion.promoted:
+        _latest_follows_champion(settings, promotion.version)
 
 
 @command
 def rollback_command(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOption = False) -> None:
     """Give the champion alias back to the previous one.
+
+    Its run becomes models/latest too, if it was trained in this project.
 
     \b
     Example: {{ cookiecutter.project_slug }} rollback
@@ -1050,6 +1058,18 @@ def rollback_command(config: ConfigOption = DEFAULT_CONFIG, verbose: VerboseOpti
 
     version = rollback(settings)
     typer.echo(f"{CHAMPION} is version {version} again")
+    _latest_follows_champion(settings, version)
+
+
+def _latest_follows_champion(settings: Config, version: str) -> None:
+    """Point models/latest at the champion's run, so that commands run without --model
+    use the champion too; the run is found only if it was trained on this machine."""
+    from .artifacts import point_latest_at
+    from .registry import registered_run
+
+    run_id = registered_run(settings, version)
+    if run_id is not None:
+        typer.echo(point_latest_at(settings.paths.models, run_id))
 {%- endif %}
 {% if cookiecutter.serving == "fastapi" %}
 

@@ -126,7 +126,10 @@ def _arm(version: str, requests: int, values: np.ndarray, proportion: bool, conf
     if proportion:
         found = stats.binomtest(int(values.sum()), len(values)).proportion_ci(level, "wilson")
         return Arm(version, requests, len(values), mean, (found.low, found.high))
-    low, high = stats.t.interval(level, len(values) - 1, mean, stats.sem(values))
+    spread = float(stats.sem(values))
+    if spread == 0:  # every error alike: the t interval is undefined, and shrinks to the mean
+        return Arm(version, requests, len(values), mean, (mean, mean))
+    low, high = stats.t.interval(level, len(values) - 1, mean, spread)
     return Arm(version, requests, len(values), mean, (float(low), float(high)))
 
 
@@ -225,10 +228,19 @@ def render_html(report: ExperimentReport) -> str:
 
 
 def promote_winner(config: Config, report: ExperimentReport) -> str:
-    """Make the challenger the champion, the report's verdict recorded as the reason;
-    what was done, in words. Only a challenger the report declared the winner."""
+    """Settle the experiment as the report decided; what was done, in words.
+
+    A challenger the report declared the winner becomes the champion, the verdict kept
+    as the reason. Any other verdict keeps the champion, and ``models/latest``, which
+    training the challenger moved to it, names the champion again: without ``--model``,
+    ``predict``, ``serve`` and ``monitor`` use the model that won or stayed.
+    """
+    from .artifacts import point_latest_at
+
+    models = config.paths.models
     if report.winner != CHALLENGER:
-        return f"not promoted: the winner is {report.winner}"
+        kept = point_latest_at(models, report.champion.model_version)
+        return f"not promoted: the winner is {report.winner}; {kept}"
     reason = f"experiment-report: {report.reason}"
     run_id = report.challenger.model_version
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
@@ -236,10 +248,11 @@ def promote_winner(config: Config, report: ExperimentReport) -> str:
         from .registry import crown
 
         version = crown(config, run_id, reason)
-        return f"promoted: version {version} (run {run_id}) is the champion"
+        moved = point_latest_at(models, run_id)
+        return f"promoted: version {version} (run {run_id}) is the champion; {moved}"
 {%- endif %}
     from .artifacts import mark_latest, resolve_run_dir
 
-    resolve_run_dir(config.paths.models, run_id)  # a run of this project, or a clear error
-    mark_latest(config.paths.models, run_id)
+    resolve_run_dir(models, run_id)  # a run of this project, or a clear error
+    mark_latest(models, run_id)
     return f"promoted: run {run_id} is the latest model ({reason})"

@@ -9,6 +9,7 @@ compares the champion with a challenger.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .errors import DataError
+from .errors import DataError, ProjectWarning
 from .experiments import CHAMPION
 from .json_lines import EXPERIMENT, SHADOW_ENTRY, read_entries, rotated_files
 from .tasks import Predictions
@@ -59,11 +60,7 @@ def read_outcomes(
     for log in (prediction_log, feedback_log):
         if not log.is_file() and not rotated_files(log):
             raise DataError(f"{log}: log not found")
-    actual = {
-        (entry["request_id"], entry["index"]): entry["actual"]
-        for entry in read_entries(feedback_log)
-        if {"request_id", "index", "actual"} <= entry.keys()
-    }
+    actual = _reported_outcomes(feedback_log)
     served: dict[str | None, Counter[tuple[str, str, bool]]] = {}  # per experiment
     latest = None
     rows: list[tuple[Any, ...]] = []
@@ -92,6 +89,11 @@ def read_outcomes(
                     experiment,
                 )
             )
+    if not served and _holds_anything(prediction_log):
+        raise DataError(
+            f"{prediction_log}: not one of its records is a logged prediction: "
+            "is it the prediction log (serving.prediction_log)?"
+        )
     labelled = pd.DataFrame(rows, columns=COLUMNS)
     labelled["time"] = pd.to_datetime(labelled["time"], utc=True, errors="coerce")
     if latest_experiment and latest is not None:
@@ -100,6 +102,42 @@ def read_outcomes(
 
 
 _NONE = object()  # no outcome reported: told apart from an outcome of null
+OUTCOME_FIELDS = ("request_id", "index", "actual")
+
+
+def _holds_anything(log: Path) -> bool:
+    """Whether the log or a file it was rotated into has any content at all."""
+    files = [*rotated_files(log), *([log] if log.is_file() else [])]
+    for file in files:
+        with file.open("rb") as stream:
+            if any(line.strip() for line in stream):
+                return True
+    return False
+
+
+def _reported_outcomes(feedback_log: Path) -> dict[tuple[Any, Any], Any]:
+    """Each reported outcome by (request id, record index). A log none of whose records
+    is an outcome is not a feedback log: an error, where a few odd records only warn."""
+    actual = {}
+    odd = 0
+    for entry in read_entries(feedback_log):
+        if all(field in entry for field in OUTCOME_FIELDS):
+            actual[entry["request_id"], entry["index"]] = entry["actual"]
+        else:
+            odd += 1
+    if not actual and _holds_anything(feedback_log):
+        raise DataError(
+            f"{feedback_log}: not one of its records is an outcome "
+            f"({', '.join(OUTCOME_FIELDS)}): is it the feedback log?"
+        )
+    if odd:
+        warnings.warn(
+            f"{feedback_log}: records without an outcome ({', '.join(OUTCOME_FIELDS)}) "
+            f"skipped: {odd}",
+            ProjectWarning,
+            stacklevel=3,
+        )
+    return actual
 
 
 class _ClassesOnly:

@@ -318,6 +318,13 @@ def crown(config: Config, run_id: str, reason: str) -> str:
         return version
 
 
+def registered_run(config: Config, version: str) -> str | None:
+    """The id of the project's run that registered ``version``, if one did."""
+    with session(config) as client:
+        tags = client.get_model_version(config.tracking.registered_model, version).tags
+        return tags.get("run_id")
+
+
 def rollback(config: Config) -> str:
     """Give the champion alias back to the previous champion; return its version."""
     with session(config) as client:
