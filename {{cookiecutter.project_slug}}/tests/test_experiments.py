@@ -284,6 +284,83 @@ def test_the_report_reads_the_latest_experiment_alone(arena: Arena, sample: pd.D
     )
 
 
+def write_shadow_experiment(config: Config, errors: dict[str, np.ndarray]) -> None:
+    """The logs of a shadow experiment in which each model's answer to record ``i`` is
+    off by ``errors[arm][i]`` (for classes: wrong where that is not 0), then every
+    record's outcome."""
+    predictions, feedback = [], []
+    name = "shadow champion-run against challenger-run"
+    for index in range(len(errors[CHAMPION])):
+        request_id = f"{index:032x}"
+        for arm, shadow in ((CHAMPION, False), (CHALLENGER, True)):
+            error = float(errors[arm][index])
+            if config.task.has_classes:
+                predicted: object = "right" if error == 0 else "wrong"
+            else:
+                predicted = 100.0 + error
+            entry = {
+                "time": "2026-11-30T12:00:00+00:00",
+                "request_id": request_id,
+                "index": 0,
+                "model_version": f"{arm}-run",
+                "arm": arm,
+                "output": {"prediction": predicted},
+                "experiment": name,
+            }
+            predictions.append(entry | ({"shadow": True} if shadow else {}))
+        actual = "right" if config.task.has_classes else 100.0
+        feedback.append({"request_id": request_id, "index": 0, "actual": actual})
+    for path, entries in (
+        (config.serving.prediction_log, predictions),
+        (config.serving.feedback_log, feedback),
+    ):
+        path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+
+
+def test_shadow_outcomes_are_compared_record_by_record(config: Config, tmp_path: Path) -> None:
+    """Both models predicted every record: the report pairs them. A challenger that is
+    right (or closer) on a few records where the champion is not, and alike on the
+    rest, wins on the paired test where treating the arms as independent could not
+    tell them apart."""
+    config = with_experiment(config, tmp_path)
+    random = np.random.default_rng(0)
+    if config.task.has_classes:
+        # 160 of 200 right for the champion; the challenger also gets 12 of its misses
+        champion = (np.arange(200) >= 160).astype(float)
+        challenger = (np.arange(200) >= 172).astype(float)
+    else:
+        champion = np.abs(random.normal(0, 20, 200)) + 1
+        challenger = champion - 1 + random.uniform(0, 0.5, 200)
+    write_shadow_experiment(config, {CHAMPION: champion, CHALLENGER: challenger})
+
+    logs = config.serving
+    report = experiment_report(config, logs.prediction_log, logs.feedback_log)
+
+    assert "paired" in report.test
+    assert report.winner == CHALLENGER, report.reason
+    assert report.p_value is not None
+    assert report.p_value < 0.001
+    assert (report.champion.labelled, report.challenger.labelled) == (200, 200)
+    low, high = report.difference_interval or (0.0, 0.0)
+    assert (low > 0) if config.task.online_metric.higher_is_better else (high < 0)
+
+    # The same outcomes as two arms of an A/B test, without the pairing: no verdict.
+    ab = [json.loads(line) for line in logs.prediction_log.read_text("utf-8").splitlines()]
+    for entry in ab:
+        entry.pop("shadow", None)
+        if entry["arm"] == CHALLENGER:
+            entry["request_id"] = "f" + entry["request_id"][1:]
+    ab_feedback = [json.loads(line) for line in logs.feedback_log.read_text("utf-8").splitlines()]
+    ab_feedback += [{**e, "request_id": "f" + e["request_id"][1:]} for e in ab_feedback]
+    logs.prediction_log.write_text("".join(json.dumps(e) + "\n" for e in ab), "utf-8")
+    logs.feedback_log.write_text("".join(json.dumps(e) + "\n" for e in ab_feedback), "utf-8")
+    unpaired = experiment_report(config, logs.prediction_log, logs.feedback_log)
+    assert "paired" not in unpaired.test
+    assert unpaired.winner == "undecided"
+    assert unpaired.p_value is not None
+    assert unpaired.p_value > config.serving.experiment.significance
+
+
 def test_records_without_a_key_are_assigned_one_by_one() -> None:
     experiment = Experiment(AB, 0.5, KEY)
     arms = {experiment.assign(None, "a" * 32, index).arm for index in range(64)}

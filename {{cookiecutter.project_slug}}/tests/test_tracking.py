@@ -406,6 +406,9 @@ def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
     )
     assert champion(config) == "1", "an experiment's promotion rolls back like any other"
     assert latest.read_text(encoding="utf-8").split() == [champion_run.run_id]
+    with pytest.raises(ProjectError, match="was rolled back from champion since"):
+        promote_winner(config, verdict)  # the same report, read again
+    assert champion(config) == "1"
 {%- endif %}
 
 

@@ -317,15 +317,12 @@ def validate_command(
 
     settings = load_config(config)
     with loading_libraries():
-        from .data import read_configured, validate
+        from .data import read_configured, validate, warn_of_missing_passthrough
 
     source = input_path or settings.data.path
-    frame = validate(
-        read_configured(source, settings.data),
-        settings.data,
-        with_target=labelled,
-        source=str(source),
-    )
+    read = read_configured(source, settings.data)
+    frame = validate(read, settings.data, with_target=labelled, source=str(source))
+    warn_of_missing_passthrough(read, settings.data, str(source))
     if labelled:
         with loading_libraries():
             from .config_draft import suspicious_features
@@ -858,7 +855,7 @@ def experiment_report_command(
 
     \b
     Example: {{ cookiecutter.project_slug }} experiment-report --promote
-    Exit codes: 0 reported (any verdict), 1 bad config or logs, 2 bad usage.
+    Exit codes: 0 any verdict, 1 bad config, logs or promotion, 2 bad usage.
     """
     from .config import load_config
 

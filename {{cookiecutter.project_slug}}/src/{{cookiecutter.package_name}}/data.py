@@ -444,7 +444,6 @@ def validate(
         failures = describe_failures(cases, config, frame.attrs.get(FILE_COLUMNS, []))
         error = DataError if _whole_file_problem(cases) else InvalidRowsError
         raise error(f"{source}: {failures}") from None
-    _warn_of_missing_passthrough(frame, config, source)
     return _labels_in_their_type(checked[list(schema.columns)], config)
 
 
@@ -454,9 +453,10 @@ def _whole_file_problem(failures: pd.DataFrame) -> bool:
     return not per_row.any() or bool((failures["check"] == "column_in_dataframe").any())
 
 
-def _warn_of_missing_passthrough(frame: pd.DataFrame, config: DataConfig, source: str) -> None:
-    """A passthrough column the file lacks is left out of the output: say so, it is most
-    likely a misspelling."""
+def warn_of_missing_passthrough(frame: pd.DataFrame, config: DataConfig, source: str) -> None:
+    """A passthrough column the file lacks is left out of the predictions written for
+    it: say so, it is most likely a misspelling. Only for files scored into an output
+    (``predict``, and ``validate`` ahead of it): no other command writes those columns."""
     file_columns: list[str] = frame.attrs.get(FILE_COLUMNS) or []
     for name in config.passthrough if file_columns else []:
         if name not in file_columns:
@@ -513,10 +513,18 @@ def split_invalid(
 
 
 def checked_rows(
-    frame: pd.DataFrame, config: DataConfig, source: str, rejected: TableWriter | None
+    frame: pd.DataFrame,
+    config: DataConfig,
+    source: str,
+    rejected: TableWriter | None,
+    *,
+    passthrough_out: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows of ``frame`` that pass the schema, as read and as checked; the others
-    go to ``rejected`` (or fail the file, without one)."""
+    go to ``rejected`` (or fail the file, without one). ``passthrough_out``: the rows'
+    passthrough columns go to an output, which a file without one should know."""
+    if passthrough_out:
+        warn_of_missing_passthrough(frame, config, source)
     if rejected is None:
         return frame, validate(frame, config, with_target=False, source=source)
     features, invalid = split_invalid(frame, config, with_target=False, source=source)

@@ -5,8 +5,10 @@ sent to ``/feedback`` say what really happened. Per arm this reports the records
 served, those with an outcome, the task's online metric (accuracy, or the mean absolute
 error) with a confidence interval, the difference between the arms with its own, and
 the p-value of a test suited to the metric: a two-proportion test for a share of right
-answers (the chi-square test of the 2x2 table), Welch's t-test for an error. It also
-says how many outcomes per arm it takes to find the smallest effect worth finding.
+answers (the chi-square test of the 2x2 table), Welch's t-test for an error. In shadow
+mode both models predicted the same records, so the outcomes are paired and the tests
+are their paired forms: McNemar's exact test, the paired t-test. It also says how many
+outcomes per arm it takes to find the smallest effect worth finding.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .config import Config
@@ -74,13 +77,23 @@ def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) 
     for arm, version in versions.items():
         rows = outcomes.labelled
         rows = rows[(rows["arm"] == arm) & (rows["model_version"] == version)]
-        values[arm] = config.task.outcome_values(rows["prediction"], rows["actual"])
+        values[arm] = pd.Series(
+            config.task.outcome_values(rows["prediction"], rows["actual"]),
+            index=pd.MultiIndex.from_frame(rows[["request_id", "index"]]),
+        )
         requests = sum(n for (a, v, _), n in outcomes.served.items() if (a, v) == (arm, version))
-        arms[arm] = _arm(str(version), requests, values[arm], metric.proportion, config)
+        arms[arm] = _arm(str(version), requests, values[arm].to_numpy(), metric.proportion, config)
     plan = config.serving.experiment
-    champion, challenger = values[CHAMPION], values[CHALLENGER]
+    if _shadowed(outcomes.served, versions[CHALLENGER]):  # both models predicted each record
+        once = {arm: value[~value.index.duplicated()] for arm, value in values.items()}
+        paired = pd.concat(once, axis=1, join="inner")
+        champion, challenger = paired[CHAMPION].to_numpy(), paired[CHALLENGER].to_numpy()
+        compare = _compare_paired
+    else:
+        champion, challenger = values[CHAMPION].to_numpy(), values[CHALLENGER].to_numpy()
+        compare = _compare
     enough = min(len(champion), len(challenger)) >= config.monitoring.min_rows
-    comparison = _compare(champion, challenger, metric.proportion, plan.significance)
+    comparison = compare(champion, challenger, metric.proportion, plan.significance)
     difference, interval, p_value, test = (
         comparison if enough else (None, None, None, comparison[3])
     )
@@ -109,6 +122,14 @@ def experiment_report(config: Config, prediction_log: Path, feedback_log: Path) 
         else max(0, needed - min(len(champion), len(challenger))),
         experiment=outcomes.experiment,
     )
+
+
+def _shadowed(served: Any, challenger: str | None) -> bool:
+    """Whether the challenger only ever predicted in the shadow of the champion."""
+    shadows = {
+        shadow for (arm, version, shadow) in served if (arm, version) == (CHALLENGER, challenger)
+    }
+    return shadows == {True}
 
 
 def _latest_version(served: Any, arm: str) -> str | None:
@@ -164,6 +185,42 @@ def _compare(
     found = result.confidence_interval(1 - significance)
     p_value = 1.0 if math.isnan(result.pvalue) else float(result.pvalue)
     return float(challenger.mean() - champion.mean()), (found.low, found.high), p_value, test
+
+
+def _compare_paired(
+    champion: np.ndarray, challenger: np.ndarray, proportion: bool, significance: float
+) -> tuple[float | None, tuple[float, float] | None, float | None, str]:
+    """As ``_compare``, for outcomes paired record by record (both models predicted each
+    record, as in shadow mode). Only the records the two models scored differently
+    carry evidence: McNemar's exact test counts those one got right and the other
+    wrong; the paired t-test takes the difference of the errors record by record."""
+    if proportion:
+        test = "McNemar's exact test (paired records)"
+        if len(champion) < 2:
+            return None, None, None, test
+        won = int(((challenger == 1) & (champion == 0)).sum())
+        lost = int(((challenger == 0) & (champion == 1)).sum())
+        records = len(champion)
+        p_value = 1.0 if won + lost == 0 else float(stats.binomtest(won, won + lost).pvalue)
+        difference = (won - lost) / records
+        spread = math.sqrt(won + lost - (won - lost) ** 2 / records) / records
+        half = stats.norm.ppf(1 - significance / 2) * spread
+        return difference, (difference - half, difference + half), p_value, test
+    test = "paired t-test"
+    if len(champion) < 2:
+        return None, None, None, test
+    differences = challenger - champion
+    if np.ptp(differences) == 0:  # every record differs alike: no spread to test against
+        difference = float(differences[0])
+        return difference, (difference, difference), 1.0 if difference == 0 else 0.0, test
+    result = stats.ttest_rel(challenger, champion)
+    found = result.confidence_interval(1 - significance)
+    return (
+        float(differences.mean()),
+        (float(found.low), float(found.high)),
+        float(result.pvalue),
+        test,
+    )
 
 
 def _verdict(

@@ -26,6 +26,8 @@ from .tasks import Predictions
 
 # The columns of ``Outcomes.labelled``: one row per prediction whose outcome came back.
 COLUMNS = [
+    "request_id",
+    "index",
     "time",
     "model_version",
     "arm",
@@ -79,6 +81,8 @@ def read_outcomes(
             probabilities = output.get("probabilities")
             rows.append(
                 (
+                    entry.get("request_id"),
+                    entry.get("index"),
                     entry.get("time"),
                     version,
                     arm,

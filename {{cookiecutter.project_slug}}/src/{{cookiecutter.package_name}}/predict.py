@@ -203,7 +203,9 @@ def predict_file(
             None if rejected_path is None else open_files.enter_context(TableWriter(rejected_path))
         )
         for frame in read_batches(input_path, config.data, batch_rows or BATCH_ROWS):
-            valid, features = checked_rows(frame, config.data, source, rejected)
+            valid, features = checked_rows(
+                frame, config.data, source, rejected, passthrough_out=True
+            )
             if not features.empty:
                 output.write(with_predictions(saved, valid, features, config, explain=explain))
         if rejected is not None and rejected_path is not None and output.rows == 0:

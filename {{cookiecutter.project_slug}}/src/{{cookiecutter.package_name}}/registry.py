@@ -153,6 +153,7 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
 
 
+ROLLED_BACK = "rolled back"  # the "promotion" tag of a version a rollback took it from
 PROMOTION_LOCK = "{name}.promotion-lock"
 LOCK_WAIT_SECONDS = 60.0
 LOCK_STALE_SECONDS = 600.0  # a lock this old, held from another host, is taken as abandoned
@@ -310,6 +311,11 @@ def crown(config: Config, run_id: str, reason: str) -> str:
         if not found:
             raise ModelNotFoundError(f"no version of {name!r} was registered by run {run_id}")
         version = str(found[0].version)
+        if found[0].tags.get("promotion") == ROLLED_BACK:
+            raise ProjectError(
+                f"version {version} of {name!r} was rolled back from {CHAMPION} since: not "
+                f"promoted again by an old verdict (`promote {version}` compares it anew)"
+            )
         with promotion_lock(client, name):
             if _champion(client, name) != version:
                 _crown(client, name, version, _history(client, name))
@@ -341,5 +347,6 @@ def rollback(config: Config) -> str:
                 raise ProjectError(f"{name!r} has no earlier champion to roll back to")
             previous = history[-2]
             client.set_registered_model_alias(name, CHAMPION, previous)
+            client.set_model_version_tag(name, history[-1], "promotion", ROLLED_BACK)
             client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history[:-1]))
         return previous
