@@ -495,9 +495,13 @@ def test_a_champion_below_the_gate_on_live_traffic_exits_3(
     assert saved["status"] == BELOW_GATE
     assert saved["failures"]
 
-    wrong = CliRunner().invoke(app, [*arguments, "--feedback", "f.jsonl", "--window", "often"])
-    assert wrong.exit_code == 2
-    assert "Invalid value for '--window'" in wrong.output
+    for window in ("often", "-1D", "0s", "1W"):  # a span, positive, fixed
+        wrong = CliRunner().invoke(app, [*arguments, "--feedback", "f.jsonl", "--window", window])
+        assert wrong.exit_code == 2, window
+        assert "Invalid value for '--window': a positive time span" in wrong.output
+    alone = CliRunner().invoke(app, [*arguments, "--window", "6h"])
+    assert alone.exit_code == 2
+    assert "give --feedback" in alone.output
 
 
 Running = Callable[..., AbstractContextManager[httpx2.Client]]  # the ``running`` fixture
@@ -643,3 +647,14 @@ def test_a_reload_serves_the_champion_a_promotion_named_without_a_restart(
         assert kept.status_code == 409
         assert "kept the models being served" in kept.json()["detail"]
         assert client.post("/predict", json=record).json()["model_version"] == challenger
+
+    mark_latest(config.paths.models, champion)
+    with running(config, challenger=challenger, mode=AB, share=0.5) as client:
+        client.headers[API_KEY_HEADER] = "reload-key-" + "0" * 20
+        mark_latest(config.paths.models, challenger)  # experiment-report --promote
+        ended = client.post("/reload")
+        assert ended.status_code == 200, "the champion is the challenger: the experiment is over"
+        assert client.get("/metadata").json()["experiment"] is None
+        many = {"records": keyed_records(sample, config, 40)}
+        answered = client.post("/predict", json=many).json()
+        assert set(versions_of(answered)) == {challenger}, "the new champion, alone"

@@ -394,6 +394,8 @@ def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
     )
     assert champion(config) == "2"
     assert latest.read_text(encoding="utf-8").split() == [challenger_run.run_id]
+    again = promote_winner(config, verdict)
+    assert again.startswith("already the champion: version 2"), "nothing changed"
     with session(config) as client:
         tags = client.get_model_version(config.tracking.registered_model, "2").tags
     assert tags["promotion_reason"] == "experiment-report: the challenger is better"
@@ -408,7 +410,14 @@ def test_an_experiment_s_winner_takes_the_champion_alias_with_its_reason(
     assert latest.read_text(encoding="utf-8").split() == [champion_run.run_id]
     with pytest.raises(ProjectError, match="was rolled back from champion since"):
         promote_winner(config, verdict)  # the same report, read again
+    compared = promote(config, "2", HeldOut.of_configured_data(config))
+    assert not compared.promoted, "the worse model, compared anew"
+    with pytest.raises(ProjectError, match="was rolled back from champion since"):
+        promote_winner(config, verdict)
     assert champion(config) == "1"
+    with session(config) as client:
+        tags = client.get_model_version(config.tracking.registered_model, "2").tags
+    assert tags["promotion_reason"] == compared.describe(), "the latest decision's reason"
 {%- endif %}
 
 

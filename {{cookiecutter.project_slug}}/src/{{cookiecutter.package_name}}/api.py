@@ -134,15 +134,18 @@ class PredictionService:
         ``rollback`` or ``experiment-report --promote`` moved the champion. A model that
         does not load leaves those being served in place (409 with the reason)."""
         try:
-            models = self._models()
+            models = self._models(promoted=True)
         except ProjectError as error:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"kept the models being served: {error}"
-            ) from None
+            kept = "kept the models being served" if self.saved else "still serving no model"
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{kept}: {error}") from None
         self._serve(*models)
 
-    def _models(self) -> tuple[SavedModel, SavedModel | None]:
-        """The champion and the challenger (if any), as their references name them now."""
+    def _models(self, *, promoted: bool = False) -> tuple[SavedModel, SavedModel | None]:
+        """The champion and the challenger (if any), as their references name them now.
+
+        Both naming one model is a mistake at start-up; on ``reload`` (``promoted``) it
+        means the challenger was promoted: the experiment is over, the champion serves alone.
+        """
         external = self.allow_external_model
         champion = load_for_inference(self.config, self.reference, allow_external=external)
         if self.challenger_reference is None:
@@ -151,6 +154,8 @@ class PredictionService:
             self.config, self.challenger_reference, allow_external=external
         )
         if challenger.version == champion.version:
+            if promoted:
+                return champion, None
             raise ProjectError(
                 f"the challenger {self.challenger_reference} is the champion itself (run "
                 f"{champion.version}): an experiment needs two different models"

@@ -716,13 +716,13 @@ def monitor_command(
         typer.Option(help="The API's feedback log: score each model live.", dir_okay=False),
     ] = None,
     window: Annotated[
-        str,
+        str | None,
         typer.Option(
             metavar="<span>",
             help="Time window of the --feedback scores; default: 1D.",
             show_default=False,
         ),
-    ] = "1D",
+    ] = None,
 {%- endif %}
     verbose: VerboseOption = False,
     old_current: OldCurrentOption = None,
@@ -753,8 +753,12 @@ def monitor_command(
 
 {%- if cookiecutter.serving == "fastapi" %}
     live = None
+    if feedback is None and window is not None:
+        raise typer.BadParameter(
+            "windows the --feedback scores: give --feedback", param_hint="'--window'"
+        )
     if feedback is not None:
-        live = _live_performance(settings, current, feedback, window, output_dir)
+        live = _live_performance(settings, current, feedback, window or "1D", output_dir)
 {%- endif %}
     with skipping_named():
         report = monitor(
@@ -798,12 +802,15 @@ def _live_performance(
     from .artifacts import write_json
     from .outcomes import LIVE_FILE, live_performance
 
-    try:
-        pd.tseries.frequencies.to_offset(window)
-    except ValueError:
+    try:  # a fixed span, which timestamps can be floored to: not a week or a month
+        span = pd.Timedelta(window)
+        pd.Timestamp(0, tz="UTC").floor(window)
+    except (ValueError, TypeError):
+        span = pd.Timedelta(0)
+    if span <= pd.Timedelta(0):
         raise typer.BadParameter(
-            "a time span such as 1D, 12h or 30min", param_hint="'--window'"
-        ) from None
+            "a positive time span such as 1D, 12h or 30min", param_hint="'--window'"
+        )
     if prediction_log.suffix != ".jsonl":
         raise typer.BadParameter(
             "joins the API's prediction log: give it as --input", param_hint="'--feedback'"
@@ -1111,14 +1118,18 @@ def serve_command(
     after the response has gone. The log names the arm and version of every prediction.
     The OpenAPI docs are at /docs.
 
+    A model that does not load leaves the API up but unready: /ready and /predict
+    answer 503 with the reason, which the server's log shows too.
+
     \b
     Example: {{ cookiecutter.project_slug }} serve --challenger {{ "models:/NAME/2" if cookiecutter.experiment_tracking == "mlflow" else "<run id>" }} --mode shadow
-    Exit codes: 0 stopped, 1 bad config, model or port, 2 bad usage.
+    Exit codes: 0 stopped, 1 bad config or port, 2 bad usage.
     """
     from .config import load_config
 
     if challenger is None and (mode is not None or challenger_share is not None):
-        raise typer.BadParameter("needs --challenger", param_hint="'--mode' / '--challenger-share'")
+        given = "'--mode'" if mode is not None else "'--challenger-share'"
+        raise typer.BadParameter("needs --challenger", param_hint=given)
     if challenger_share is not None and not 0 < challenger_share < 1:
         raise typer.BadParameter("between 0 and 1, exclusive", param_hint="'--challenger-share'")
     if mode == "shadow" and challenger_share is not None:

@@ -304,8 +304,10 @@ def promote_winner(config: Config, report: ExperimentReport) -> str:
     if config.tracking.enabled:
         from .registry import crown
 
-        version = crown(config, run_id, reason)
+        version, changed = crown(config, run_id, reason)
         moved = point_latest_at(models, run_id)
+        if not changed:
+            return f"already the champion: version {version} (run {run_id}); {moved}"
         return f"promoted: version {version} (run {run_id}) is the champion; {moved}"
 {%- endif %}
     from .artifacts import mark_latest, resolve_run_dir

@@ -153,7 +153,9 @@ def _crown(client: MlflowClient, name: str, version: str, history: list[str]) ->
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
 
 
-ROLLED_BACK = "rolled back"  # the "promotion" tag of a version a rollback took it from
+# A tag on a version a rollback took the champion alias from: an old verdict cannot give
+# it back; only a new comparison that it wins (``promote``) clears it.
+ROLLED_BACK_TAG = "rolled_back"
 PROMOTION_LOCK = "{name}.promotion-lock"
 LOCK_WAIT_SECONDS = 60.0
 LOCK_STALE_SECONDS = 600.0  # a lock this old, held from another host, is taken as abandoned
@@ -296,32 +298,40 @@ def promote(
             )
             if promoted:
                 _crown(client, name, version, _history(client, name))
+        promotion = Promotion(
+            version, promoted, rule.metric, challenger_score, champion, champion_score
+        )
         client.set_model_version_tag(
             name, version, "promotion", "champion" if promoted else "rejected"
         )
-        return Promotion(version, promoted, rule.metric, challenger_score, champion, champion_score)
+        client.set_model_version_tag(name, version, "promotion_reason", promotion.describe())
+        if promoted and ROLLED_BACK_TAG in client.get_model_version(name, version).tags:
+            client.delete_model_version_tag(name, version, ROLLED_BACK_TAG)
+        return promotion
 
 
-def crown(config: Config, run_id: str, reason: str) -> str:
+def crown(config: Config, run_id: str, reason: str) -> tuple[str, bool]:
     """Give the champion alias to the version the project's run ``run_id`` registered,
-    with ``reason`` kept on the version; return the version."""
+    with ``reason`` kept on the version; return the version, and whether it was not the
+    champion already."""
     with session(config) as client:
         name = config.tracking.registered_model
         found = client.search_model_versions(f"name = '{name}' and tags.run_id = '{run_id}'")
         if not found:
             raise ModelNotFoundError(f"no version of {name!r} was registered by run {run_id}")
         version = str(found[0].version)
-        if found[0].tags.get("promotion") == ROLLED_BACK:
+        if ROLLED_BACK_TAG in found[0].tags:
             raise ProjectError(
                 f"version {version} of {name!r} was rolled back from {CHAMPION} since: not "
                 f"promoted again by an old verdict (`promote {version}` compares it anew)"
             )
         with promotion_lock(client, name):
-            if _champion(client, name) != version:
+            changed = _champion(client, name) != version
+            if changed:
                 _crown(client, name, version, _history(client, name))
         client.set_model_version_tag(name, version, "promotion", "champion")
         client.set_model_version_tag(name, version, "promotion_reason", reason)
-        return version
+        return version, changed
 
 
 def registered_run(config: Config, version: str) -> str | None:
@@ -347,6 +357,6 @@ def rollback(config: Config) -> str:
                 raise ProjectError(f"{name!r} has no earlier champion to roll back to")
             previous = history[-2]
             client.set_registered_model_alias(name, CHAMPION, previous)
-            client.set_model_version_tag(name, history[-1], "promotion", ROLLED_BACK)
+            client.set_model_version_tag(name, history[-1], ROLLED_BACK_TAG, "true")
             client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history[:-1]))
         return previous
