@@ -658,3 +658,8 @@ def test_a_reload_serves_the_champion_a_promotion_named_without_a_restart(
         many = {"records": keyed_records(sample, config, 40)}
         answered = client.post("/predict", json=many).json()
         assert set(versions_of(answered)) == {challenger}, "the new champion, alone"
+        mark_latest(config.paths.models, champion)  # rolled back by hand
+        assert client.post("/reload").status_code == 200
+        assert client.get("/metadata").json()["experiment"] is None, "over for good"
+        answered = client.post("/predict", json=many).json()
+        assert set(versions_of(answered)) == {champion}

@@ -138,6 +138,8 @@ class PredictionService:
         except ProjectError as error:
             kept = "kept the models being served" if self.saved else "still serving no model"
             raise HTTPException(status.HTTP_409_CONFLICT, f"{kept}: {error}") from None
+        if models[1] is None:  # over for good: a rollback later does not restart it
+            self.challenger_reference = None
         self._serve(*models)
 
     def _models(self, *, promoted: bool = False) -> tuple[SavedModel, SavedModel | None]:
