@@ -48,6 +48,12 @@ def rotated_files(path: Path) -> list[Path]:
     return sorted(file for file in path.parent.iterdir() if stamp.fullmatch(file.name))
 
 
+def log_files(path: Path) -> list[Path]:
+    """The files of the log at ``path``: those it was rotated into, oldest first, then
+    itself if it exists."""
+    return [*rotated_files(path), *([path] if path.is_file() else [])]
+
+
 def read_entries(path: Path) -> Iterator[dict[str, Any]]:
     """Every whole JSON object in the log at ``path`` and its rotated files, oldest first.
 
@@ -56,8 +62,7 @@ def read_entries(path: Path) -> Iterator[dict[str, Any]]:
     ``NAMED_BAD_LINES`` of them in a file (a file that is no log at all), one more
     warning counts the rest.
     """
-    files = [*rotated_files(path), *([path] if path.is_file() else [])]
-    for file in files:
+    for file in log_files(path):
         skipped = 0
         with file.open("rb") as stream:
             for number, line in enumerate(stream, start=1):

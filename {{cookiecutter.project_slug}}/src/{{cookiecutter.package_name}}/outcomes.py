@@ -21,7 +21,7 @@ import pandas as pd
 from .config import Config
 from .errors import DataError, ProjectWarning
 from .experiments import CHAMPION
-from .json_lines import EXPERIMENT, SHADOW_ENTRY, read_entries, rotated_files
+from .json_lines import EXPERIMENT, SHADOW_ENTRY, log_files, read_entries
 from .tasks import Predictions
 
 # The columns of ``Outcomes.labelled``: one row per prediction whose outcome came back.
@@ -60,7 +60,7 @@ def read_outcomes(
     rows, one per model: both are scored against the same outcome.
     """
     for log in (prediction_log, feedback_log):
-        if not log.is_file() and not rotated_files(log):
+        if not log_files(log):
             raise DataError(f"{log}: log not found")
     actual = _reported_outcomes(feedback_log)
     served: dict[str | None, Counter[tuple[str, str, bool]]] = {}  # per experiment
@@ -111,8 +111,7 @@ OUTCOME_FIELDS = ("request_id", "index", "actual")
 
 def _holds_anything(log: Path) -> bool:
     """Whether the log or a file it was rotated into has any content at all."""
-    files = [*rotated_files(log), *([log] if log.is_file() else [])]
-    for file in files:
+    for file in log_files(log):
         with file.open("rb") as stream:
             if any(line.strip() for line in stream):
                 return True
