@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -452,13 +453,13 @@ def served_with_feedback(
 def test_live_performance_scores_each_model_on_its_outcomes(
     arena: Arena, sample: pd.DataFrame
 ) -> None:
-    served_with_feedback(arena, sample, 400)
+    served_with_feedback(arena, sample, 200)
     log, feedback = arena.logs / "predictions.jsonl", arena.logs / "feedback.jsonl"
 
     live = live_performance(arena.config, log, feedback, "1D")
     by_version = {figure["model_version"]: figure for figure in live.figures}
     assert set(by_version) == {arena.champion.run_id, arena.challenger.run_id}
-    assert sum(figure["labelled_rows"] for figure in live.figures) == 400
+    assert sum(figure["labelled_rows"] for figure in live.figures) == 200
     assert live.status == OK, live.summary()
     assert live.champion == by_version[arena.champion.run_id]
     offline = arena.champion.metrics
@@ -480,7 +481,7 @@ def test_live_performance_scores_each_model_on_its_outcomes(
 def test_a_champion_below_the_gate_on_live_traffic_exits_3(
     arena: Arena, sample: pd.DataFrame
 ) -> None:
-    served_with_feedback(arena, sample, 300, wrong=True)
+    served_with_feedback(arena, sample, 160, wrong=True)
     config_path = arena.logs / "config.yaml"
     settings = with_experiment(arena.config, arena.logs).model_dump(mode="json")
     config_path.write_text(yaml.safe_dump(settings), encoding="utf-8")
@@ -508,14 +509,20 @@ Running = Callable[..., AbstractContextManager[httpx2.Client]]  # the ``running`
 
 
 @pytest.fixture
-def rivals(isolated_in: Callable[[Path], Config], tmp_path: Path) -> tuple[Config, str, str]:
+def rivals(
+    isolated_in: Callable[[Path], Config],
+    trained: tuple[Config, TrainingRun],
+    challenger: TrainingRun,
+    tmp_path: Path,
+) -> tuple[Config, str, str]:
     """A project with two runs, champion and challenger, and the logs of an experiment
     between them; ``models/latest`` names the challenger, trained last, as ``train``
-    leaves it."""
+    leaves it. The runs are copies of the shared ones: a promotion changes the project."""
     config = with_experiment(isolated_in(tmp_path), tmp_path)
-    champion = train(config).run_id
-    challenger = train(config.model_copy(update={"seed": 7})).run_id
-    return config, champion, challenger
+    for run in (trained[1], challenger):
+        shutil.copytree(run.run_dir, config.paths.models / "runs" / run.run_id)
+    mark_latest(config.paths.models, challenger.run_id)
+    return config, trained[1].run_id, challenger.run_id
 
 
 def run_experiment(
@@ -577,7 +584,7 @@ def experiment_report_command(config: Config, *extra: str) -> Any:
 @pytest.mark.parametrize(
     ("records", "per_request"),
     [
-        pytest.param(600, 20, id="600 records"),
+        pytest.param(240, 20, id="240 records"),
         # The scale of a real experiment, left out of the default run for the minute it
         # takes: `uv run nox -s e2e`.
         pytest.param(2000, 1, id="2000 requests", marks=pytest.mark.e2e),
