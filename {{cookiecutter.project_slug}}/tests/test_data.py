@@ -284,11 +284,15 @@ def test_text_columns_keep_the_text_they_hold_whole_or_in_batches(tmp_path: Path
     pd.testing.assert_frame_equal(batches, whole)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
 def test_a_file_of_other_columns_says_so_not_that_it_is_empty(
     config: Config, tmp_path: Path, suffix: str
 ) -> None:
     path = tmp_path / f"other{suffix}"
-    write_table(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), path)
+    frame = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    if suffix == ".jsonl":  # a log of something else: the feedback log, say
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        write_table(frame, path)
     with pytest.raises(DataError, match=r"none of the columns the config names .* 'a', 'b'"):
         load_dataset(config.data, path)

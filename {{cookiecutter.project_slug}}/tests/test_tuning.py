@@ -94,8 +94,13 @@ def test_a_shared_study_of_another_search_is_refused(config: Config, tmp_path: P
 
 
 def test_a_storage_that_cannot_be_used_is_one_clear_error(config: Config, tmp_path: Path) -> None:
+    database = tmp_path / "study.db"
+    with pytest.raises(ConfigError, match=r"^study 'search-1': the storage .+ does not exist$"):
+        write_best(config, SharedStudy(f"sqlite:///{database}", "search-1"))
+    assert not database.exists(), "only reading a study, --write-best creates no database"
+    tune(quick(config), trials=1, shared=SharedStudy(f"sqlite:///{database}", "search-1"))
     with pytest.raises(ConfigError, match=r"^study 'missing' does not exist in that storage$"):
-        write_best(config, SharedStudy(f"sqlite:///{tmp_path / 'study.db'}", "missing"))
+        write_best(config, SharedStudy(f"sqlite:///{database}", "missing"))
     with pytest.raises(ProjectError, match=r"^tuning storage: Could not parse"):
         tune(config, trials=1, shared=SharedStudy("not a url", "search-1"))
     unreachable = SharedStudy(f"sqlite:///{tmp_path / 'no-such-folder' / 'study.db'}", "search-1")

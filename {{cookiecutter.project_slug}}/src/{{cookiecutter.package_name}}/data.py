@@ -115,7 +115,10 @@ def read_table(
     except READ_ERRORS as error:
         raise _unreadable(path, error) from None
     if columns is not None and frame.columns.empty:  # rows or not, nothing to say of them
-        found = _file_columns(path, frame)
+        # A CSV's or Parquet file's header is read apart; JSON lines name their fields
+        # record by record, so the log is read again, whole, on this way out.
+        everything = reader(path, None, text) if path.suffix.lower() == ".jsonl" else frame
+        found = _file_columns(path, everything)
         shown = ", ".join(map(repr, found[:8])) + (", ..." if len(found) > 8 else "")
         raise DataError(
             f"{path}: none of the columns the config names is in the file (it has {shown})"

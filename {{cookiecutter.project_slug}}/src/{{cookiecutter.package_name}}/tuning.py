@@ -201,6 +201,9 @@ def _open_study(
     if shared is None:
         sampler = optuna.samplers.TPESampler(seed=config.seed)
         return optuna.create_study(direction="maximize", sampler=sampler)
+    absent = None if create else _missing_sqlite_file(shared.storage)
+    if absent is not None:
+        raise ConfigError(f"study {shared.name!r}: the storage {absent} does not exist")
     try:
         storage = _storage(shared.storage)
         if create:
@@ -232,6 +235,22 @@ def _open_study(
             "estimator or space): name a new study with --study"
         )
     return study
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, if it does not exist: opening the storage would create
+    it, and a command that only reads a study must leave nothing behind."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # opening the storage reports the bad URL
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def _storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
