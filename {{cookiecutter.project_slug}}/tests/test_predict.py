@@ -31,6 +31,9 @@ from {{ cookiecutter.package_name }}.predict import (
     MODEL_VERSION,
     PREDICTION,
     fits_config,
+{%- if cookiecutter.experiment_tracking == "none" %}
+    load_for_inference,
+{%- endif %}
     predict_file,
     probability_column,
 )
@@ -215,6 +218,18 @@ def test_when_no_run_passed_the_gate_predict_says_by_how_much(
         match=rf"has passed the quality gate yet \(1 tried\); .* missed it: {metric} .* < minimum 2",
     ):
         predict_file(config, unlabelled(config, sample, tmp_path / "in.csv"), tmp_path / "out.csv")
+
+
+{%- if cookiecutter.experiment_tracking == "none" %}
+
+
+def test_a_registry_reference_says_the_registry_needs_tracking(
+    trained: tuple[Config, TrainingRun],
+) -> None:
+    config, _ = trained
+    with pytest.raises(ModelNotFoundError, match=r"^'models:/model@champion' names a regis"):
+        load_for_inference(config, "models:/model@champion")
+{%- endif %}
 
 
 def test_a_model_trained_on_other_features_is_refused(

@@ -214,7 +214,9 @@ def test_a_run_names_no_home_folder(
     monkeypatch.setenv("HOME", str(home))
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    run = train(config.model_copy(update={"data": config.data.model_copy(update={"path": data})}))
+    elsewhere = config.model_copy(update={"data": config.data.model_copy(update={"path": data})})
+    with pytest.warns(ProjectWarning, match=r"trained on ~/datasets/"):  # the card's warning
+        run = train(elsewhere)
     assert run.metadata["data"]["path"] == f"~/datasets/{data.name}"
     for path in run.run_dir.iterdir():
         if path.suffix in (".json", ".yaml", ".md"):

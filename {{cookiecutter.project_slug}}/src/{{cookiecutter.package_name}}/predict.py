@@ -42,6 +42,12 @@ def load_for_inference(
     else:
         saved = load_run(config.paths.models, reference, allow_external=allow_external)
 {%- else %}
+    if reference is not None and reference.startswith("models:/"):
+        raise ModelNotFoundError(
+            f"{reference!r} names a registered model, and the model registry comes with "
+            "MLflow tracking, which this project was made without: give a run folder or a "
+            "run id"
+        )
     saved = load_run(config.paths.models, reference, allow_external=allow_external)
 {%- endif %}
     check_trained_on(saved, config)
